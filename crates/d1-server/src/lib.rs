@@ -1,0 +1,121 @@
+//! Desafio 1's server: the Flask `app.py` of write-up 000, in axum.
+//!
+//! `GET /` counts requests in memory, so the counter lives exactly as long as
+//! the container: recreate the container and it starts again at 1. That is
+//! the point the write-up makes about state inside a container.
+
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{extract::State, routing::get, Router};
+use chrono::{DateTime, Utc};
+use kit::{config::Env, Json};
+use serde::Serialize;
+
+/// Settings, from the environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `PORT`, default 8080 as in the write-ups.
+    pub port: u16,
+    /// `SERVICE_NAME`, what `/health` reports; default `flask-server`, the
+    /// name the client uses to find this container.
+    pub service_name: String,
+    /// Docker sets `HOSTNAME` to the container's short id.
+    pub container_name: String,
+    /// `SHUTDOWN_GRACE`: how long a stop waits for in-flight requests.
+    pub grace: Duration,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, kit::config::ConfigError> {
+        Ok(Self {
+            port: env.or("PORT", 8080)?,
+            service_name: env.or("SERVICE_NAME", "flask-server".to_owned())?,
+            container_name: env.or("HOSTNAME", "unknown".to_owned())?,
+            grace: env.duration_or("SHUTDOWN_GRACE", Duration::from_secs(5))?,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Counters {
+    requests: AtomicU64,
+    started_at: DateTime<Utc>,
+    started: Instant,
+}
+
+#[derive(Debug, Clone)]
+struct AppState {
+    config: Arc<Config>,
+    counters: Arc<Counters>,
+}
+
+/// The full application: routes, `/health`, and the shared layers.
+pub fn app(config: Config) -> Router {
+    let service: &'static str = Box::leak(config.service_name.clone().into_boxed_str());
+    let state = AppState {
+        config: Arc::new(config),
+        counters: Arc::new(Counters {
+            requests: AtomicU64::new(0),
+            started_at: Utc::now(),
+            started: Instant::now(),
+        }),
+    };
+    let routes = Router::new()
+        .route("/", get(home))
+        .route("/stats", get(stats))
+        .with_state(state)
+        .merge(kit::health::router(service));
+    kit::server::app(routes, kit::server::Limits::default())
+}
+
+/// `datetime.now().isoformat()` of the original, in UTC.
+fn iso(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+#[derive(Debug, Serialize)]
+pub struct Home {
+    pub message: &'static str,
+    pub timestamp: String,
+    pub request_number: u64,
+    pub container_name: String,
+    pub status: &'static str,
+    pub port: u16,
+}
+
+async fn home(State(state): State<AppState>) -> Json<Home> {
+    let request_number = state.counters.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    tracing::info!("Requisição #{request_number} recebida");
+    Json(Home {
+        message: "Servidor Rust (axum) em andamento!",
+        timestamp: iso(Utc::now()),
+        request_number,
+        container_name: state.config.container_name.clone(),
+        status: "running",
+        port: state.config.port,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub total_requests: u64,
+    pub uptime_seconds: f64,
+    pub start_time: String,
+    pub container_name: String,
+}
+
+async fn stats(State(state): State<AppState>) -> Json<Stats> {
+    let counters = &state.counters;
+    Json(Stats {
+        total_requests: counters.requests.load(Ordering::Relaxed),
+        uptime_seconds: (counters.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        start_time: iso(counters.started_at),
+        container_name: state.config.container_name.clone(),
+    })
+}

@@ -1,0 +1,355 @@
+//! Helpers for the end-to-end tests: drive the Docker CLI exactly as a
+//! learner types it, and wait for readiness by polling with a deadline,
+//! never by sleeping and hoping.
+//!
+//! Every test file under `tests/` is one challenge. Tests of one challenge
+//! share fixed container names (the write-ups' names), so they take
+//! [`serial`] first; cargo runs the files one after another.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+pub mod browser;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    sync::{Mutex, MutexGuard},
+    thread,
+    time::{Duration, Instant},
+};
+
+/// The workspace root (where `Cargo.toml` and `desafioN/` live).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/e2e sits two levels below the root")
+        .to_path_buf()
+}
+
+/// One test at a time in this test binary (they share container names).
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The captured result of a command.
+#[derive(Debug)]
+pub struct Run {
+    pub command: String,
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(command: String, output: Output) -> Self {
+        Self {
+            command,
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+
+    /// Panics with the whole output unless the command succeeded.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert!(
+            self.success(),
+            "`{}` failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            self.command,
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `program args` in `dir` with extra environment `env`.
+pub fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(String, String)]) -> Run {
+    let command = format!("{program} {}", args.join(" "));
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("DOCKER_BUILDKIT", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `{command}`: {e} (is Docker installed?)"));
+    Run::from(command, output)
+}
+
+/// `docker args`, from the workspace root.
+pub fn docker(args: &[&str]) -> Run {
+    run_in(&repo_root(), "docker", args, &[])
+}
+
+/// Polls `probe` every 200 ms until it returns `Some`, or panics after
+/// `deadline` naming `what`.
+#[track_caller]
+pub fn wait_until<T>(what: &str, deadline: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A compose project: one challenge's `compose.yaml`, with the environment a
+/// learner could set (host ports). Dropping it runs `down -v`, so a failing
+/// test leaves nothing behind.
+#[derive(Debug)]
+pub struct Stack {
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+    files: Vec<String>,
+}
+
+impl Stack {
+    /// The stack in `desafioN/` (`challenge` is the folder name).
+    pub fn new(challenge: &str) -> Self {
+        let stack = Self {
+            dir: repo_root().join(challenge),
+            env: Vec::new(),
+            files: Vec::new(),
+        };
+        // Leftovers of an interrupted earlier run would hold the names.
+        stack.compose(&["down", "-v", "--remove-orphans", "--timeout", "5"]);
+        stack
+    }
+
+    /// Adds an extra compose file (`-f`), relative to the challenge folder.
+    pub fn file(mut self, file: &str) -> Self {
+        if self.files.is_empty() {
+            self.files.push("compose.yaml".into());
+        }
+        self.files.push(file.into());
+        self
+    }
+
+    /// Sets an environment variable for every compose command.
+    pub fn env(mut self, key: &str, value: impl ToString) -> Self {
+        self.env.push((key.into(), value.to_string()));
+        self
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `docker compose <args>` in the challenge folder (not checked).
+    pub fn compose(&self, args: &[&str]) -> Run {
+        let mut full: Vec<&str> = vec!["compose"];
+        for f in &self.files {
+            full.extend(["-f", f.as_str()]);
+        }
+        full.extend_from_slice(args);
+        run_in(&self.dir, "docker", &full, &self.env)
+    }
+
+    /// Builds and starts everything, returning once every service with a
+    /// healthcheck is healthy (compose's own `--wait`).
+    #[track_caller]
+    pub fn up(&self) -> &Self {
+        self.compose(&["up", "-d", "--build", "--wait", "--wait-timeout", "600"])
+            .ok();
+        self
+    }
+
+    /// `docker compose logs --no-color <service>`.
+    pub fn logs(&self, service: &str) -> String {
+        let run = self.compose(&["logs", "--no-color", "--no-log-prefix", service]);
+        run.stdout + &run.stderr
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let run = self.compose(&["down", "-v", "--remove-orphans", "--timeout", "5"]);
+        if !run.success() {
+            eprintln!("cleanup `{}` failed: {}", run.command, run.stderr);
+        }
+    }
+}
+
+/// The health state Docker reports for a container (`healthy`, `starting`,
+/// `unhealthy`), or `None` if it has no healthcheck or does not exist.
+pub fn health_of(container: &str) -> Option<String> {
+    let run = docker(&[
+        "inspect",
+        "--format",
+        "{{if .State.Health}}{{.State.Health.Status}}{{end}}",
+        container,
+    ]);
+    let status = run.stdout.trim().to_owned();
+    (run.success() && !status.is_empty()).then_some(status)
+}
+
+/// Plain HTTP from the host, as `curl` would do it.
+pub mod http {
+    use std::time::Duration;
+
+    /// An answer: status code and body text.
+    #[derive(Debug, Clone)]
+    pub struct Answer {
+        pub status: u16,
+        pub body: String,
+        pub headers: reqwest::header::HeaderMap,
+    }
+
+    impl Answer {
+        /// The body as JSON; panics with the body if it is not.
+        #[track_caller]
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_str(&self.body)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        }
+    }
+
+    fn client() -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .no_proxy()
+            .build()
+            .unwrap()
+    }
+
+    /// Sends `method url` with an optional JSON body; `Err` only when no
+    /// answer came (refused, reset, timeout).
+    pub fn send(method: &str, url: &str, json: Option<&str>) -> Result<Answer, String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut request = client().request(method, url);
+        if let Some(body) = json {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        let response = request.send().map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().map_err(|e| e.to_string())?;
+        Ok(Answer {
+            status,
+            body,
+            headers,
+        })
+    }
+
+    /// `GET url` with extra request headers; `Err` only when no answer came.
+    pub fn get_with(url: &str, headers: &[(&str, &str)]) -> Result<Answer, String> {
+        let mut request = client().get(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().map_err(|e| e.to_string())?;
+        Ok(Answer {
+            status,
+            body,
+            headers,
+        })
+    }
+
+    /// `GET url`; panics if no answer came.
+    #[track_caller]
+    pub fn get(url: &str) -> Answer {
+        send("GET", url, None).unwrap_or_else(|e| panic!("GET {url}: {e}"))
+    }
+
+    /// `GET url`, or `None` if nothing answered: for [`crate::wait_until`].
+    pub fn try_get(url: &str) -> Option<Answer> {
+        send("GET", url, None).ok()
+    }
+}
+
+/// Removes the containers, networks and volumes a manual-path test created
+/// (`docker run --name ...`), when dropped, pass or fail.
+#[derive(Debug, Default)]
+pub struct Cleanup {
+    containers: Vec<String>,
+    networks: Vec<String>,
+    volumes: Vec<String>,
+}
+
+impl Cleanup {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn container(mut self, name: &str) -> Self {
+        self.containers.push(name.into());
+        self
+    }
+
+    pub fn network(mut self, name: &str) -> Self {
+        self.networks.push(name.into());
+        self
+    }
+
+    pub fn volume(mut self, name: &str) -> Self {
+        self.volumes.push(name.into());
+        self
+    }
+
+    /// Removes everything now (also done on drop); returns `self` so a test
+    /// can clear leftovers of an interrupted earlier run before it starts.
+    pub fn sweep(self) -> Self {
+        self.remove_all();
+        self
+    }
+
+    fn remove_all(&self) {
+        for c in &self.containers {
+            docker(&["rm", "-f", "-v", c]);
+        }
+        for n in &self.networks {
+            docker(&["network", "rm", n]);
+        }
+        for v in &self.volumes {
+            docker(&["volume", "rm", "-f", v]);
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.remove_all();
+    }
+}
+
+/// `docker inspect --format FORMAT target`, trimmed.
+#[track_caller]
+pub fn inspect(target: &str, format: &str) -> String {
+    docker(&["inspect", "--format", format, target])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned()
+}

@@ -1,0 +1,198 @@
+//! A tiny curl, in two modes.
+//!
+//! * Once (no interval): GET the URL, print the body to stdout, exit 0 on a
+//!   2xx/3xx answer and with curl's exit codes otherwise (7 refused, 6 name
+//!   not resolved, 28 timeout, 22 HTTP error). A `FROM scratch` image has no
+//!   shell and no curl, so this is what its HEALTHCHECK runs.
+//! * Polling (`--interval 5s`): Desafio 1's client. One readable line per
+//!   attempt, so `docker logs -f` tells the story, and failures are reported
+//!   and survived: the loop never stops because the server is away.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The server answered (any status).
+    Answered {
+        status: reqwest::StatusCode,
+        body: String,
+        elapsed: Duration,
+    },
+    /// Nothing listens at the address: the server is down or still starting.
+    Refused,
+    /// The name does not resolve: wrong name, or not on the same network.
+    UnknownHost,
+    /// No answer within the timeout.
+    TimedOut(Duration),
+    /// Anything else (a reset connection, a malformed answer).
+    Failed(String),
+}
+
+impl Outcome {
+    /// curl's exit code for the same situation, so scripts written for curl
+    /// read this one the same way.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Answered { status, .. } if status.as_u16() < 400 => 0,
+            Self::Answered { .. } => 22,
+            Self::UnknownHost => 6,
+            Self::Refused => 7,
+            Self::TimedOut(_) => 28,
+            Self::Failed(_) => 1,
+        }
+    }
+}
+
+/// One GET of `url`, classified.
+pub async fn fetch(client: &reqwest::Client, url: &str, timeout: Duration) -> Outcome {
+    let started = Instant::now();
+    let response = match client.get(url).timeout(timeout).send().await {
+        Ok(response) => response,
+        Err(e) => return classify(e, timeout),
+    };
+    let status = response.status();
+    match response.text().await {
+        Ok(body) => Outcome::Answered {
+            status,
+            body,
+            elapsed: started.elapsed(),
+        },
+        Err(e) => classify(e, timeout),
+    }
+}
+
+fn classify(error: reqwest::Error, timeout: Duration) -> Outcome {
+    if error.is_timeout() {
+        return Outcome::TimedOut(timeout);
+    }
+    // reqwest wraps the cause; walk the chain for what a learner can act on.
+    let mut source: Option<&dyn std::error::Error> = Some(&error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return Outcome::Refused;
+            }
+        }
+        if cause.to_string().contains("dns error") {
+            return Outcome::UnknownHost;
+        }
+        source = cause.source();
+    }
+    Outcome::Failed(error.without_url().to_string())
+}
+
+/// The line the polling client prints for `outcome`.
+pub fn describe(url: &str, outcome: &Outcome, interval: Duration) -> String {
+    let now = Utc::now().format("%Y-%m-%d %H:%M:%S");
+    let retry = humanize(interval);
+    match outcome {
+        Outcome::Answered {
+            status,
+            body,
+            elapsed,
+        } => {
+            let ms = elapsed.as_secs_f64() * 1000.0;
+            let mark = if status.is_success() { "✅" } else { "⚠️ " };
+            let detail = summary(body);
+            format!("[{now}] {mark} {status} em {ms:.1} ms | {detail}")
+        }
+        Outcome::Refused => format!(
+            "[{now}] ❌ conexão recusada em {url}: servidor parado ou iniciando. Nova tentativa em {retry}"
+        ),
+        Outcome::UnknownHost => format!(
+            "[{now}] ❌ nome não resolvido em {url}: o servidor está na mesma rede? Nova tentativa em {retry}"
+        ),
+        Outcome::TimedOut(t) => format!(
+            "[{now}] ⏱️  timeout: sem resposta em {} de {url}. Nova tentativa em {retry}",
+            humanize(*t)
+        ),
+        Outcome::Failed(reason) => {
+            format!("[{now}] ❌ falha em {url}: {reason}. Nova tentativa em {retry}")
+        }
+    }
+}
+
+/// The fields that tell the story of Desafio 1 (which request, which
+/// container), or the start of the body for anything else.
+fn summary(body: &str) -> String {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(body) {
+        let mut parts = Vec::new();
+        for key in ["request_number", "container_name"] {
+            if let Some(value) = map.get(key) {
+                let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                parts.push(format!("{key}={text}"));
+            }
+        }
+        if !parts.is_empty() {
+            return parts.join(" ");
+        }
+    }
+    let mut text: String = body.chars().take(120).collect();
+    if text.len() < body.len() {
+        text.push('…');
+    }
+    text.replace('\n', " ")
+}
+
+fn humanize(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_curl() {
+        let ok = Outcome::Answered {
+            status: reqwest::StatusCode::OK,
+            body: String::new(),
+            elapsed: Duration::ZERO,
+        };
+        let missing = Outcome::Answered {
+            status: reqwest::StatusCode::NOT_FOUND,
+            body: String::new(),
+            elapsed: Duration::ZERO,
+        };
+        assert_eq!(ok.exit_code(), 0);
+        assert_eq!(missing.exit_code(), 22);
+        assert_eq!(Outcome::Refused.exit_code(), 7);
+        assert_eq!(Outcome::UnknownHost.exit_code(), 6);
+        assert_eq!(Outcome::TimedOut(Duration::from_secs(5)).exit_code(), 28);
+    }
+
+    #[test]
+    fn a_desafio1_answer_is_summarised_by_its_story_fields() {
+        let body = r#"{"message":"oi","request_number":7,"container_name":"abc","port":8080}"#;
+        let text = summary(body);
+        assert!(text.contains("request_number=7"), "{text}");
+        assert!(text.contains("container_name=abc"), "{text}");
+        assert!(!text.contains("8080") && !text.contains("oi"), "{text}");
+    }
+
+    #[test]
+    fn other_bodies_are_cut_to_one_line() {
+        let text = summary(&"line\n".repeat(100));
+        assert!(!text.contains('\n'));
+        assert!(text.ends_with('…'));
+    }
+
+    #[test]
+    fn lines_say_when_the_next_try_comes() {
+        let line = describe("http://x:1/", &Outcome::Refused, Duration::from_secs(5));
+        assert!(line.contains("conexão recusada") && line.contains("5s"), "{line}");
+        let line = describe(
+            "http://x:1/",
+            &Outcome::TimedOut(Duration::from_millis(1500)),
+            Duration::from_secs(5),
+        );
+        assert!(line.contains("1500ms"), "{line}");
+    }
+}

@@ -1,0 +1,161 @@
+//! Typed configuration from environment variables.
+//!
+//! Containers are configured through the environment, so every setting has
+//! a default that works inside the challenge's compose file, and a bad value
+//! fails at start-up with a message that names the variable. A service reads
+//! its settings once in `main` into a plain struct and passes it down; no
+//! handler ever calls `std::env::var`.
+
+use std::{fmt::Display, str::FromStr, time::Duration};
+
+/// A setting that is present but cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid value {value:?} for environment variable {name}: {reason}")]
+pub struct ConfigError {
+    pub name: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// Where settings come from. [`Env::process`] reads the real environment;
+/// tests build one from pairs so they never touch global state.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    pairs: Option<Vec<(String, String)>>,
+}
+
+impl Env {
+    /// The process environment.
+    pub fn process() -> Self {
+        Self { pairs: None }
+    }
+
+    /// A fixed environment, for tests.
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self {
+            pairs: Some(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The raw value of `name`, treating an empty string as unset (compose
+    /// turns `${X:-}` into an empty value, which means "use the default").
+    pub fn raw(&self, name: &str) -> Option<String> {
+        let value = match &self.pairs {
+            None => std::env::var(name).ok(),
+            Some(pairs) => pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+        };
+        value.filter(|v| !v.trim().is_empty())
+    }
+
+    /// `name` parsed as `T`, or `None` when unset.
+    pub fn optional<T>(&self, name: &str) -> Result<Option<T>, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.raw(name)
+            .map(|value| {
+                value.trim().parse::<T>().map_err(|e| ConfigError {
+                    name: name.to_owned(),
+                    value: value.clone(),
+                    reason: e.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    /// `name` parsed as `T`, or `default` when unset.
+    pub fn or<T>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        Ok(self.optional(name)?.unwrap_or(default))
+    }
+
+    /// A duration such as `5s`, `250ms` or `1m 30s`.
+    pub fn duration_or(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
+        match self.raw(name) {
+            None => Ok(default),
+            Some(value) => parse_duration(&value).map_err(|reason| ConfigError {
+                name: name.to_owned(),
+                value,
+                reason,
+            }),
+        }
+    }
+}
+
+/// Parses `5s`, `250ms`, `1m`; a bare number means seconds, as a learner
+/// typing `INTERVAL=5` would expect.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return if secs.is_finite() && secs >= 0.0 {
+            Ok(Duration::from_secs_f64(secs))
+        } else {
+            Err("a duration must be a positive number of seconds".into())
+        };
+    }
+    humantime::parse_duration(value).map_err(|e| format!("{e} (try 5s, 250ms or 1m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_unset_or_empty() {
+        let env = Env::from_pairs([("EMPTY", "  ")]);
+        assert_eq!(env.or("PORT", 8080u16).unwrap(), 8080);
+        assert_eq!(env.or("EMPTY", 7u16).unwrap(), 7);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let env = Env::from_pairs([("PORT", "eighty")]);
+        let err = env.or("PORT", 8080u16).unwrap_err();
+        assert_eq!(err.name, "PORT");
+        let text = err.to_string();
+        assert!(text.contains("PORT") && text.contains("eighty"), "{text}");
+    }
+
+    #[test]
+    fn durations_accept_units_and_bare_seconds() {
+        let env = Env::from_pairs([("A", "250ms"), ("B", "5"), ("C", "1.5"), ("D", "soon")]);
+        assert_eq!(
+            env.duration_or("A", Duration::ZERO).unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            env.duration_or("B", Duration::ZERO).unwrap(),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            env.duration_or("C", Duration::ZERO).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(env.duration_or("D", Duration::ZERO).unwrap_err().name, "D");
+        assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn later_pairs_win() {
+        let env = Env::from_pairs([("X", "1"), ("X", "2")]);
+        assert_eq!(env.or("X", 0u8).unwrap(), 2);
+    }
+}

@@ -1,0 +1,81 @@
+//! Logging set-up, shared by every service.
+//!
+//! The readable format mirrors the Flask originals' `print` lines
+//! (`[2025-01-01 12:00:00] Requisição #1 recebida`) so a learner comparing
+//! `docker logs` of both sees the same story; the level is shown only when it
+//! is not INFO. `LOG_FORMAT=json` switches to one JSON object per line for log
+//! collectors. `RUST_LOG` filters as usual (default `info`).
+
+use std::fmt;
+
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::{
+    fmt::{format::Writer, FmtContext, FormatEvent, FormatFields},
+    registry::LookupSpan,
+    EnvFilter,
+};
+
+/// Installs the global subscriber. Call once, first thing in `main`.
+/// Returns an error (instead of panicking) if one is already installed.
+pub fn init() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    // Colours only on a terminal: `docker logs` would show the escape codes.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi)
+        .with_writer(std::io::stdout);
+    if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
+    } else {
+        builder.event_format(Readable).try_init()
+    }
+}
+
+/// `[2025-01-01 12:00:00] message key=value`, in UTC as containers run.
+#[derive(Debug, Clone, Copy)]
+pub struct Readable;
+
+impl<S, N> FormatEvent<S, N> for Readable
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        write!(
+            writer,
+            "[{}] ",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")
+        )?;
+        let level = *event.metadata().level();
+        if level != Level::INFO {
+            write!(writer, "{level} ")?;
+        }
+        // Span fields (a request id, say) follow the message, so the line
+        // still starts like the originals' prints.
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                if let Some(fields) = span
+                    .extensions()
+                    .get::<tracing_subscriber::fmt::FormattedFields<N>>()
+                {
+                    if !fields.is_empty() {
+                        write!(writer, " {fields}")?;
+                    }
+                }
+            }
+        }
+        writeln!(writer)
+    }
+}
