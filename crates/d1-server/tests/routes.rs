@@ -28,7 +28,14 @@ async fn home_has_the_write_up_fields_and_counts_requests() {
     let app = test_app();
     let (status, first) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
-    for field in ["message", "timestamp", "request_number", "container_name", "status", "port"] {
+    for field in [
+        "message",
+        "timestamp",
+        "request_number",
+        "container_name",
+        "status",
+        "port",
+    ] {
         assert!(first.get(field).is_some(), "missing {field} in {first}");
     }
     assert_eq!(first["request_number"], 1);
@@ -57,7 +64,10 @@ async fn stats_report_the_counter_and_start_time() {
 async fn health_names_the_service() {
     let (status, health) = get(&test_app(), "/health").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(health, serde_json::json!({"status": "healthy", "service": "flask-server"}));
+    assert_eq!(
+        health,
+        serde_json::json!({"status": "healthy", "service": "flask-server"})
+    );
 }
 
 #[tokio::test]

@@ -93,7 +93,8 @@ const CURSOS: &[&str] = &[
 impl NewAluno {
     /// A random student, as the original's `random.choice` calls made.
     pub fn random(rng: &mut fastrand::Rng) -> Self {
-        let pick = |rng: &mut fastrand::Rng, list: &[&str]| list[rng.usize(..list.len())].to_owned();
+        let pick =
+            |rng: &mut fastrand::Rng, list: &[&str]| list[rng.usize(..list.len())].to_owned();
         Self {
             nome: format!("{} {}", pick(rng, NOMES), pick(rng, SOBRENOMES)),
             idade: rng.i64(17..=45),
@@ -234,10 +235,7 @@ pub fn render(report: &Report) -> String {
             .collect();
         format!("|{}|\n", padded.join("|"))
     };
-    let rule = format!(
-        "+{}+\n",
-        widths.map(|w| "-".repeat(w + 2)).join("+")
-    );
+    let rule = format!("+{}+\n", widths.map(|w| "-".repeat(w + 2)).join("+"));
 
     let a = &report.added;
     let mut out = format!(

@@ -75,14 +75,20 @@ fn an_unusable_directory_is_reported_clearly() {
 fn the_table_lists_every_row_and_the_total() {
     let dir = tempfile::tempdir().unwrap();
     run(dir.path(), &aluno(1)).unwrap();
-    let report = run(dir.path(), &NewAluno {
-        nome: "João Ribeiro".into(),
-        idade: 30,
-        curso: "Ciência da Computação".into(),
-    })
+    let report = run(
+        dir.path(),
+        &NewAluno {
+            nome: "João Ribeiro".into(),
+            idade: 30,
+            curso: "Ciência da Computação".into(),
+        },
+    )
     .unwrap();
     let text = render(&report);
-    assert!(text.starts_with("Aluno adicionado: #2 João Ribeiro (30 anos)"), "{text}");
+    assert!(
+        text.starts_with("Aluno adicionado: #2 João Ribeiro (30 anos)"),
+        "{text}"
+    );
     assert!(text.contains("| Aluno 1 "), "{text}");
     assert!(text.contains("Total: 2 alunos em"), "{text}");
     // Every table line has the same width, accents included.
@@ -91,7 +97,10 @@ fn the_table_lists_every_row_and_the_total() {
         .filter(|l| l.starts_with('|') || l.starts_with('+'))
         .map(|l| l.chars().count())
         .collect();
-    assert!(widths.len() >= 5 && widths.iter().all(|w| *w == widths[0]), "{text}");
+    assert!(
+        widths.len() >= 5 && widths.iter().all(|w| *w == widths[0]),
+        "{text}"
+    );
 }
 
 #[test]

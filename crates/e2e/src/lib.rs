@@ -76,17 +76,53 @@ impl Run {
     }
 }
 
-/// Runs `program args` in `dir` with extra environment `env`.
+/// The longest any one command may run: a cold build of the largest image
+/// on a two-core machine fits well within it. A command still running then is
+/// killed and the test fails, instead of hanging the whole suite.
+pub const COMMAND_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
+/// Runs `program args` in `dir` with extra environment `env`, killed after
+/// [`COMMAND_DEADLINE`].
 pub fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(String, String)]) -> Run {
     let command = format!("{program} {}", args.join(" "));
-    let output = Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("DOCKER_BUILDKIT", "1")
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("cannot run `{command}`: {e} (is Docker installed?)"));
+    // Drain both pipes on threads so a chatty command never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child process") {
+            break status;
+        }
+        if started.elapsed() > COMMAND_DEADLINE {
+            let _ = child.kill();
+            panic!("`{command}` still running after {COMMAND_DEADLINE:?}; killed");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
     Run::from(command, output)
 }
 

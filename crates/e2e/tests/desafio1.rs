@@ -92,6 +92,7 @@ fn the_client_polls_by_name_and_survives_the_server_going_away() {
             "--network",
             "desafio1-network",
             "d1-client",
+            "--once",
             &url,
         ]);
         let probe = probe.ok();

@@ -27,7 +27,13 @@ fn added(run: &Run) -> String {
 
 fn build_image() {
     let dir = e2e::repo_root().join("desafio2");
-    run_in(&dir, "docker", &["build", "-t", "d2-image", "-f", "Dockerfile", ".."], &[]).ok();
+    run_in(
+        &dir,
+        "docker",
+        &["build", "-t", "d2-image", "-f", "Dockerfile", ".."],
+        &[],
+    )
+    .ok();
 }
 
 #[test]
@@ -37,7 +43,17 @@ fn the_manual_path_keeps_rows_across_container_removal() {
     build_image();
     docker(&["volume", "create", VOLUME]).ok();
 
-    let run = || docker(&["run", "--name", "d2-db", "-v", "desafio2-volume:/data", "d2-image"]).ok();
+    let run = || {
+        docker(&[
+            "run",
+            "--name",
+            "d2-db",
+            "-v",
+            "desafio2-volume:/data",
+            "d2-image",
+        ])
+        .ok()
+    };
     let first = run();
     assert_eq!(total(&first), 1);
     docker(&["rm", "d2-db"]).ok();
@@ -45,8 +61,16 @@ fn the_manual_path_keeps_rows_across_container_removal() {
     assert_eq!(total(&second), 2);
     // The new container printed the row the removed one wrote.
     let first_student = added(&first);
-    let first_name = first_student.split(" (").next().unwrap().trim_start_matches("#1 ");
-    assert!(second.stdout.contains(first_name), "{first_name} missing:\n{}", second.stdout);
+    let first_name = first_student
+        .split(" (")
+        .next()
+        .unwrap()
+        .trim_start_matches("#1 ");
+    assert!(
+        second.stdout.contains(first_name),
+        "{first_name} missing:\n{}",
+        second.stdout
+    );
 }
 
 #[test]
@@ -88,7 +112,11 @@ fn eight_writers_at_once_add_exactly_eight_rows() {
         run.ok();
     }
     let after = total(&docker(&["run", "--rm", "-v", &mount, "d2-image"]).ok());
-    assert_eq!(after, before + 8 + 1, "eight concurrent rows plus this run's own");
+    assert_eq!(
+        after,
+        before + 8 + 1,
+        "eight concurrent rows plus this run's own"
+    );
 }
 
 #[test]
@@ -103,14 +131,22 @@ fn a_read_only_volume_fails_clearly_and_changes_nothing() {
     let ro = format!("{volume}:/data:ro");
     let run = docker(&["run", "--rm", "-v", &ro, "d2-image"]);
     assert_eq!(run.code(), Some(1), "{run:?}");
-    assert!(run.stderr.contains("cannot write to /data"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot write to /data"),
+        "{}",
+        run.stderr
+    );
 
     // With data, read-only: refused, and the rows are all still there.
     let rw = format!("{volume}:/data");
     let written = total(&docker(&["run", "--rm", "-v", &rw, "d2-image"]).ok());
     let run = docker(&["run", "--rm", "-v", &ro, "d2-image"]);
     assert_eq!(run.code(), Some(1), "{run:?}");
-    assert!(run.stderr.contains("cannot write to /data"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot write to /data"),
+        "{}",
+        run.stderr
+    );
     let again = total(&docker(&["run", "--rm", "-v", &rw, "d2-image"]).ok());
     assert_eq!(again, written + 1);
 }
@@ -129,13 +165,27 @@ fn a_file_that_is_not_sqlite_is_left_untouched() {
     std::fs::write(&original, &content).unwrap();
     let mount = format!("{volume}:/data");
     docker(&["create", "--name", holder, "-v", &mount, "d2-image"]).ok();
-    docker(&["cp", original.to_str().unwrap(), &format!("{holder}:/data/data.db")]).ok();
+    docker(&[
+        "cp",
+        original.to_str().unwrap(),
+        &format!("{holder}:/data/data.db"),
+    ])
+    .ok();
 
     let run = docker(&["run", "--rm", "-v", &mount, "d2-image"]);
     assert_eq!(run.code(), Some(1), "{run:?}");
-    assert!(run.stderr.contains("is not a SQLite database"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a SQLite database"),
+        "{}",
+        run.stderr
+    );
 
     let copy_back = dir.path().join("back.db");
-    docker(&["cp", &format!("{holder}:/data/data.db"), copy_back.to_str().unwrap()]).ok();
+    docker(&[
+        "cp",
+        &format!("{holder}:/data/data.db"),
+        copy_back.to_str().unwrap(),
+    ])
+    .ok();
     assert_eq!(std::fs::read_to_string(&copy_back).unwrap(), content);
 }

@@ -122,7 +122,9 @@ fn summary(body: &str) -> String {
         let mut parts = Vec::new();
         for key in ["request_number", "container_name"] {
             if let Some(value) = map.get(key) {
-                let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                let text = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
                 parts.push(format!("{key}={text}"));
             }
         }
@@ -187,7 +189,10 @@ mod tests {
     #[test]
     fn lines_say_when_the_next_try_comes() {
         let line = describe("http://x:1/", &Outcome::Refused, Duration::from_secs(5));
-        assert!(line.contains("conexão recusada") && line.contains("5s"), "{line}");
+        assert!(
+            line.contains("conexão recusada") && line.contains("5s"),
+            "{line}"
+        );
         let line = describe(
             "http://x:1/",
             &Outcome::TimedOut(Duration::from_millis(1500)),

@@ -6,14 +6,17 @@ use axum::{routing::get, Router};
 use fetch::{fetch, Outcome};
 
 async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let addr = listener.local_addr().expect("a bound address");
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://{addr}")
 }
 
 fn client() -> reqwest::Client {
-    kit::http_client::build("test", kit::http_client::Timeouts::default()).unwrap()
+    kit::http_client::build("test", kit::http_client::Timeouts::default())
+        .expect("a client with default timeouts")
 }
 
 #[tokio::test]
@@ -34,7 +37,12 @@ async fn a_closed_port_is_refused() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let outcome = fetch(&client(), &format!("http://{addr}/"), Duration::from_secs(2)).await;
+    let outcome = fetch(
+        &client(),
+        &format!("http://{addr}/"),
+        Duration::from_secs(2),
+    )
+    .await;
     assert!(matches!(outcome, Outcome::Refused), "{outcome:?}");
     assert_eq!(outcome.exit_code(), 7);
 }
@@ -56,7 +64,12 @@ async fn a_slow_server_times_out() {
 
 #[tokio::test]
 async fn an_unknown_name_is_reported_as_such() {
-    let outcome = fetch(&client(), "http://no-such-host.invalid/", Duration::from_secs(3)).await;
+    let outcome = fetch(
+        &client(),
+        "http://no-such-host.invalid/",
+        Duration::from_secs(3),
+    )
+    .await;
     assert!(matches!(outcome, Outcome::UnknownHost), "{outcome:?}");
     assert_eq!(outcome.exit_code(), 6);
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Desafio 1 benchmark: prints figures, asserts nothing.
+#
+#   bench/desafio1.sh              # throughput, latency, memory, image sizes
+#   bench/desafio1.sh --builds     # also cold build of every image (prunes the
+#                                  # BuildKit cache!) and a one-line-change rebuild
+#
+# Throughput and latency: wrk against 127.0.0.1 only, fixed threads and
+# connections, bounded duration; first the real d1-server (all shared layers,
+# one log line per request, stdout to /dev/null), then a bare axum handler
+# returning the same JSON (crates/d1-server/examples/bare.rs), in the same run.
+# Memory: VmRSS at idle and VmHWM (peak) after the load, from /proc.
+# Results go to stdout and to bench/results/desafio1.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+SERVER_PORT=${SERVER_PORT:-18080}
+BARE_PORT=${BARE_PORT:-18081}
+with_builds=false
+[ "${1:-}" = "--builds" ] && with_builds=true
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+mkdir -p bench/results
+
+echo "== building release binaries"
+cargo build --release --locked -q -p d1-server --bin d1-server --example bare
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# Waits (bounded) until the URL answers; no sleep-and-hope.
+wait_ready() {
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "not ready: $1" >&2; return 1
+}
+
+kib() { awk -v f="$2" '$1==f":" {print $2}' "/proc/$1/status"; }
+
+# bench NAME PID URL -> sets RPS P50 P99 RSS_IDLE RSS_PEAK
+bench() {
+  local pid=$2 url=$3 out
+  RSS_IDLE=$(kib "$pid" VmRSS)
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$url" >/dev/null  # warm-up
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url")
+  RPS=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  P50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  P99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  RSS_PEAK=$(kib "$pid" VmHWM)
+  printf '%-10s %12s req/s   p50 %-9s p99 %-9s RSS idle %6s KiB   peak %6s KiB\n' \
+    "$1" "$RPS" "$P50" "$P99" "$RSS_IDLE" "$RSS_PEAK"
+}
+
+echo "== load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback only"
+PORT=$SERVER_PORT HOSTNAME=bench target/release/d1-server >/dev/null &
+pids+=($!); server_pid=$!
+wait_ready "http://127.0.0.1:$SERVER_PORT/health"
+bench d1-server "$server_pid" "http://127.0.0.1:$SERVER_PORT/"
+s_rps=$RPS s_p50=$P50 s_p99=$P99 s_idle=$RSS_IDLE s_peak=$RSS_PEAK
+
+PORT=$BARE_PORT target/release/examples/bare &
+pids+=($!); bare_pid=$!
+wait_ready "http://127.0.0.1:$BARE_PORT/"
+bench bare-axum "$bare_pid" "http://127.0.0.1:$BARE_PORT/"
+b_rps=$RPS b_p50=$P50 b_p99=$P99
+ratio=$(awk -v a="$s_rps" -v b="$b_rps" 'BEGIN {printf "%.2f", a/b}')
+echo "d1-server / bare axum throughput: ${ratio}x"
+cleanup; pids=()
+
+if $with_builds; then
+  echo "== cold build of every image (BuildKit cache pruned first)"
+  docker builder prune -af >/dev/null
+  start=$(date +%s.%N)
+  for dir in desafio*/; do (cd "$dir" && docker compose build -q); done
+  cold=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.0f", e-s}')
+  echo "cold build, all images: ${cold} s"
+
+  echo "== rebuild after a one-line change in crates/d1-server/src/lib.rs"
+  cp crates/d1-server/src/lib.rs /tmp/d1-lib.rs.bak
+  trap 'cp /tmp/d1-lib.rs.bak crates/d1-server/src/lib.rs; cleanup' EXIT
+  sed -i 's/Servidor Rust (axum) em andamento!/Servidor Rust (axum) em andamento!!/' crates/d1-server/src/lib.rs
+  start=$(date +%s.%N)
+  (cd desafio1 && docker compose build -q flask-server)
+  rebuild=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e-s}')
+  cp /tmp/d1-lib.rs.bak crates/d1-server/src/lib.rs
+  (cd desafio1 && docker compose build -q flask-server)
+  echo "rebuild after one-line change: ${rebuild} s"
+else
+  cold=null rebuild=null
+fi
+
+echo "== image sizes (every image of this project)"
+for dir in desafio*/; do (cd "$dir" && docker compose build -q) >/dev/null; done
+images_json=$(docker images --filter "label=org.opencontainers.image.source" \
+  --format '{{.Repository}}:{{.Tag}} {{.Size}}' | sort -u |
+  while read -r ref size; do
+    bytes=$(docker image inspect --format '{{.Size}}' "$ref")
+    printf '%-28s %6.1f MB\n' "$ref" "$(awk -v b="$bytes" 'BEGIN {print b/1e6}')" >&2
+    printf '"%s": %s,' "$ref" "$bytes"
+  done)
+
+cat >bench/results/desafio1.json <<JSON
+{
+  "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "machine": "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)",
+  "load": {"tool": "wrk", "threads": $THREADS, "connections": $CONNECTIONS, "duration": "$DURATION"},
+  "d1_server": {"rps": $s_rps, "p50": "$s_p50", "p99": "$s_p99", "rss_idle_kib": $s_idle, "rss_peak_kib": $s_peak},
+  "bare_axum": {"rps": $b_rps, "p50": "$b_p50", "p99": "$b_p99"},
+  "throughput_ratio": $ratio,
+  "cold_build_s": $cold,
+  "rebuild_one_line_s": $rebuild,
+  "image_bytes": {${images_json%,}}
+}
+JSON
+echo "== written bench/results/desafio1.json"
