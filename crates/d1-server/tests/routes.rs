@@ -9,18 +9,27 @@ use tower::ServiceExt;
 
 fn test_app() -> Router {
     let env = kit::config::Env::from_pairs([("HOSTNAME", "abc123def456")]);
-    app(Config::from_env(&env).unwrap())
+    app(Config::from_env(&env).expect("a valid test configuration"))
 }
 
 async fn get(app: &Router, path: &str) -> (StatusCode, Value) {
     let response = app
         .clone()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(path)
+                .body(Body::empty())
+                .expect("a valid request"),
+        )
         .await
-        .unwrap();
+        .expect("the router never fails");
     let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap())
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a readable body")
+        .to_bytes();
+    (status, serde_json::from_slice(&bytes).expect("a JSON body"))
 }
 
 #[tokio::test]

@@ -203,3 +203,45 @@ fn the_manual_docker_run_path_of_write_up_001_works() {
         || (health_of("server").as_deref() == Some("healthy")).then_some(()),
     );
 }
+
+#[test]
+fn logs_switch_to_json_and_a_bad_setting_is_named() {
+    let _serial = serial();
+    let name = "desafio1-test-json-logs";
+    let _cleanup = Cleanup::new().container(name).sweep();
+    let dir = e2e::repo_root().join("desafio1");
+    run_in(
+        &dir,
+        "docker",
+        &["build", "-t", "d1-server", "-f", "Dockerfile.server", ".."],
+        &[],
+    )
+    .ok();
+
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        name,
+        "-e",
+        "LOG_FORMAT=json",
+        "d1-server",
+    ])
+    .ok();
+    let line = wait_until("the start-up log line", Duration::from_secs(20), || {
+        let out = docker(&["logs", name]).stdout;
+        out.lines().next().map(str::to_owned)
+    });
+    let event: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    assert_eq!(event["level"], "INFO", "{event}");
+    assert!(
+        event["message"].as_str().unwrap().contains("0.0.0.0:8080"),
+        "{event}"
+    );
+
+    let bad = docker(&["run", "--rm", "-e", "PORT=eighty", "d1-server"]);
+    assert_eq!(bad.code(), Some(1), "{bad:?}");
+    let said = bad.stdout + &bad.stderr;
+    assert!(said.contains("PORT") && said.contains("eighty"), "{said}");
+}
