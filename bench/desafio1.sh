@@ -97,7 +97,7 @@ fi
 
 echo "== image sizes (every image of this project)"
 for dir in desafio*/; do (cd "$dir" && docker compose build -q) >/dev/null; done
-images_json=$(docker images --filter "label=org.opencontainers.image.source" \
+images_json=$(docker images --filter "label=org.opencontainers.image.source" --filter dangling=false \
   --format '{{.Repository}}:{{.Tag}} {{.Size}}' | sort -u |
   while read -r ref size; do
     bytes=$(docker image inspect --format '{{.Size}}' "$ref")

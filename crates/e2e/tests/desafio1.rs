@@ -230,7 +230,9 @@ fn logs_switch_to_json_and_a_bad_setting_is_named() {
     .ok();
     let line = wait_until("the start-up log line", Duration::from_secs(20), || {
         let out = docker(&["logs", name]).stdout;
-        out.lines().next().map(str::to_owned)
+        out.lines()
+            .find(|l| l.contains("ouvindo em"))
+            .map(str::to_owned)
     });
     let event: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));

@@ -1,8 +1,8 @@
 //! The shared spine of every service in the challenges.
 //!
-//! Each service binary is a thin `main.rs`: read its [`config`], call
-//! [`telemetry::init`], build its `Router`, and hand it to [`server::serve`]
-//! with [`shutdown::signal`]. Everything a service would otherwise copy lives
+//! Each service binary is a thin `main.rs`: it reads its [`config`], builds
+//! its `Router` with [`server::app`], and hands both to [`service::run`],
+//! which sets up [`telemetry`], binds, and serves until [`shutdown::signal`]. Everything a service would otherwise copy lives
 //! here exactly once, so a learner reading one service has seen them all.
 
 pub mod config;
@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod http_client;
 pub mod server;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -1,0 +1,84 @@
+//! The body of every service's `main`.
+//!
+//! Start-up is the same everywhere: install logging, read the configuration
+//! (a bad variable stops the process with a message naming it), bind the
+//! port, serve until SIGTERM/SIGINT, drain. A service's `main.rs` only says
+//! how to build its [`Launch`]:
+//!
+//! ```no_run
+//! # use std::time::Duration;
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     kit::service::run("hello", async {
+//!         Ok(kit::service::Launch {
+//!             app: axum::Router::new(),
+//!             port: 8080,
+//!             grace: Duration::from_secs(5),
+//!         })
+//!     })
+//!     .await
+//! }
+//! ```
+
+use std::{future::Future, process::ExitCode, time::Duration};
+
+use axum::Router;
+
+/// Any start-up failure; it is logged and the process exits with code 1.
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a service hands over to be served.
+#[derive(Debug)]
+pub struct Launch {
+    /// The whole application, usually from `kit::server::app`.
+    pub app: Router,
+    /// The port to listen on, on every interface.
+    pub port: u16,
+    /// How long a stop waits for in-flight requests.
+    pub grace: Duration,
+}
+
+/// Installs logging, awaits `launch` (config, connections), then serves
+/// until asked to stop. Returns the process exit code.
+pub async fn run<F>(name: &str, launch: F) -> ExitCode
+where
+    F: Future<Output = Result<Launch, StartError>>,
+{
+    if let Err(e) = crate::telemetry::init() {
+        eprintln!("{name}: logging set-up failed: {e}");
+        return ExitCode::FAILURE;
+    }
+    // The future runs only now, so its own log lines are already visible.
+    let launch = match launch.await {
+        Ok(launch) => launch,
+        Err(e) => {
+            tracing::error!("{name} cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match crate::server::bind(launch.port).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!("{name} cannot listen on port {}: {e}", launch.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!("{name} ouvindo em 0.0.0.0:{}", launch.port);
+    match crate::server::serve(
+        listener,
+        launch.app,
+        crate::shutdown::signal(),
+        launch.grace,
+    )
+    .await
+    {
+        Ok(()) => {
+            tracing::info!("{name} parado");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("{name} server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
