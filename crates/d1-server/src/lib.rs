@@ -57,7 +57,7 @@ struct AppState {
 
 /// The full application: routes, `/health`, and the shared layers.
 pub fn app(config: Config) -> Router {
-    let service: &'static str = Box::leak(config.service_name.clone().into_boxed_str());
+    let service = config.service_name.clone();
     let state = AppState {
         config: Arc::new(config),
         counters: Arc::new(Counters {

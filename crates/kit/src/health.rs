@@ -4,27 +4,31 @@
 //! separate question, answered by endpoints such as desafio3's `/status`, so
 //! that a database restart never makes Docker think `web` itself is broken.
 
-use axum::{routing::get, Router};
+use std::sync::Arc;
+
+use axum::{response::IntoResponse, routing::get, Router};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
-struct Health {
+struct Health<'a> {
     status: &'static str,
-    service: &'static str,
+    service: &'a str,
 }
 
 /// A router with `GET /health` answering `{"status":"healthy","service":...}`.
-pub fn router<S>(service: &'static str) -> Router<S>
+pub fn router<S>(service: impl Into<Arc<str>>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
+    let service: Arc<str> = service.into();
     Router::new().route(
         "/health",
         get(move || async move {
             axum::Json(Health {
                 status: "healthy",
-                service,
+                service: &service,
             })
+            .into_response()
         }),
     )
 }
