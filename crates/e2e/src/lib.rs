@@ -8,6 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
+pub mod readme;
+
 pub mod browser;
 
 use std::{

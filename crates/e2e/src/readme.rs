@@ -1,0 +1,285 @@
+//! Runs a README's walk-through and checks it still tells the truth.
+//!
+//! A README is a list of fenced blocks. Every ```` ```bash ```` block is a
+//! step: its commands run in order, in one shell per block, from the folder
+//! the previous step ended in (a block may `cd`). A ```` ```text ```` block
+//! that follows a step (before the next step) is that step's expected output,
+//! trimmed: each of its lines must appear in the real output, in order, with
+//! other lines allowed in between. Inside an expected line, `<anything>`
+//! stands for a part that varies (a time, an id, a count) and matches any
+//! text; runs of spaces count as one space.
+//!
+//! Two adaptations make a learner's commands runnable unattended:
+//! `docker logs -f` is run without `-f` (following never ends), and a step
+//! made only of read-only commands (`curl` without `-X`, `docker logs`,
+//! `docker ps`, `docker ... inspect`) is retried for up to 30 s until its
+//! output matches, because it shows a state the stack reaches on its own
+//! (the client's second poll, say).
+
+use std::{path::Path, time::Duration};
+
+use std::time::Instant;
+
+use crate::run_in;
+
+/// How long a read-only step may take to show the state it documents.
+const READ_RETRY: Duration = Duration::from_secs(30);
+
+/// One step of a walk-through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub commands: Vec<String>,
+    pub expected: Vec<String>,
+}
+
+/// The steps of `markdown`, in order.
+pub fn steps(markdown: &str) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut block: Option<(String, Vec<String>)> = None;
+    for line in markdown.lines() {
+        if let Some(rest) = line.trim_start().strip_prefix("```") {
+            match block.take() {
+                None => block = Some((rest.trim().to_owned(), Vec::new())),
+                Some((lang, lines)) => match lang.as_str() {
+                    "bash" => steps.push(Step {
+                        commands: lines,
+                        expected: Vec::new(),
+                    }),
+                    "text" => {
+                        if let Some(step) = steps.last_mut().filter(|s| s.expected.is_empty()) {
+                            step.expected = lines;
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        } else if let Some((_, lines)) = block.as_mut() {
+            lines.push(line.to_owned());
+        }
+    }
+    steps
+}
+
+/// Whether `actual` (one line) matches `expected` with its placeholders.
+pub fn line_matches(expected: &str, actual: &str) -> bool {
+    let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (expected, actual) = (squeeze(expected), squeeze(actual));
+    // Literal pieces between placeholders, which must appear in order.
+    let mut pieces = Vec::new();
+    let mut rest = expected.as_str();
+    while let Some(open) = rest.find('<') {
+        match rest[open..].find('>') {
+            Some(close) => {
+                pieces.push(&rest[..open]);
+                rest = &rest[open + close + 1..];
+            }
+            None => break,
+        }
+    }
+    pieces.push(rest);
+    let anchored_start = !expected.starts_with('<');
+    let anchored_end = !expected.ends_with('>');
+    let mut at = 0;
+    for (i, piece) in pieces.iter().enumerate() {
+        if piece.is_empty() {
+            continue;
+        }
+        if i == 0 && anchored_start {
+            if pieces.len() == 1 && anchored_end {
+                return actual == *piece;
+            }
+            if !actual.starts_with(piece) {
+                return false;
+            }
+            at = piece.len();
+            continue;
+        }
+        if i == pieces.len() - 1 && anchored_end {
+            return actual.len() >= at + piece.len() && actual[at..].ends_with(piece);
+        }
+        match actual[at..].find(piece) {
+            Some(found) => at += found + piece.len(),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Whether every expected line appears in `output`, in order.
+pub fn output_matches(expected: &[String], output: &str) -> Result<(), String> {
+    let mut lines = output.lines();
+    for want in expected.iter().filter(|l| !l.trim().is_empty()) {
+        if !lines.by_ref().any(|got| line_matches(want, got)) {
+            return Err(format!("expected line not found (in order): {want}"));
+        }
+    }
+    Ok(())
+}
+
+fn read_only(command: &str) -> bool {
+    let c = command.trim();
+    (c.starts_with("curl ") && !c.contains(" -X"))
+        || c.starts_with("docker logs ")
+        || c.starts_with("docker ps")
+        || (c.starts_with("docker ") && c.contains(" inspect"))
+        || c.is_empty()
+}
+
+/// What a terminal gives a learner that a pipe does not: curl without its
+/// progress meter (it shows one only when its output is not a terminal).
+const TERMINAL: &str = "curl() { command curl -sS \"$@\"; }";
+
+/// The block's lines grouped into commands (a line ending in `\` goes on),
+/// so each command's output can start on a line of its own, as it does
+/// after a prompt.
+fn commands(lines: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut continues = false;
+    for line in lines {
+        match out.last_mut() {
+            Some(last) if continues => {
+                last.push('\n');
+                last.push_str(line);
+            }
+            _ => out.push(line.clone()),
+        }
+        continues = line.trim_end().ends_with('\\');
+    }
+    out
+}
+
+/// Makes a learner's command runnable without a terminal.
+fn unattended(command: &str) -> String {
+    command.replace("docker logs -f ", "docker logs ")
+}
+
+/// Runs every step of the README at `readme` (paths relative to the repo
+/// root), starting in the repository root, and panics at the first step whose
+/// command fails or whose output no longer matches.
+#[track_caller]
+pub fn run_walkthrough(readme: &str) {
+    let root = crate::repo_root();
+    let text =
+        std::fs::read_to_string(root.join(readme)).unwrap_or_else(|e| panic!("{readme}: {e}"));
+    let mut cwd = root.clone();
+    for (n, step) in steps(&text).into_iter().enumerate() {
+        let script: Vec<String> = step.commands.iter().map(|c| unattended(c)).collect();
+        let retry = step.commands.iter().all(|c| read_only(c)) && !step.expected.is_empty();
+        let run_step = |cwd: &Path| {
+            // The marker starts on a line of its own: `curl` output has no
+            // trailing newline and would otherwise swallow it.
+            let body = format!(
+                "set -eo pipefail\n{TERMINAL}\n{}\nprintf '\\n__cwd__=%s\\n' \"$(pwd)\"",
+                commands(&script).join("\nprintf '\\n'\n")
+            );
+            let run = run_in(cwd, "bash", &["-c", &body], &[]);
+            let output = format!("{}{}", run.stdout, run.stderr);
+            (run, output)
+        };
+        let (run, output) = if retry {
+            // The state the step shows may take a moment to arrive.
+            let deadline = Instant::now() + READ_RETRY;
+            loop {
+                let (run, output) = run_step(&cwd);
+                let ok = run.success() && output_matches(&step.expected, &output).is_ok();
+                if ok || Instant::now() > deadline {
+                    break (run, output);
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        } else {
+            run_step(&cwd)
+        };
+        assert!(
+            run.success(),
+            "{readme} step {}: `{}` failed:\n{output}",
+            n + 1,
+            script.join("; ")
+        );
+        if let Err(why) = output_matches(&step.expected, &output) {
+            panic!(
+                "{readme} step {} (`{}`): {why}\n--- output\n{output}",
+                n + 1,
+                script.join("; ")
+            );
+        }
+        if let Some(dir) = run
+            .stdout
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("__cwd__="))
+        {
+            cwd = dir.into();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_match_varying_parts_only() {
+        assert!(line_matches(
+            "[<time>] Requisição #1 recebida",
+            "[2026-01-01 10:00:00] Requisição #1 recebida"
+        ));
+        assert!(!line_matches(
+            "[<time>] Requisição #1 recebida",
+            "[x] Requisição #2 recebida"
+        ));
+        assert!(line_matches(
+            "| 1 | <nome> | <idade> |",
+            "|  1  | Ana Lima | 20    |"
+        ));
+        assert!(line_matches("<anything>", "whatever"));
+        assert!(!line_matches("total 1", "total 12"));
+        assert!(line_matches(" Container x  Started", "Container x Started"));
+    }
+
+    #[test]
+    fn expected_lines_must_appear_in_order() {
+        let out = "a\nnoise\nb\nc\n";
+        assert!(output_matches(&["a".into(), "c".into()], out).is_ok());
+        assert!(output_matches(&["c".into(), "a".into()], out).is_err());
+    }
+
+    #[test]
+    fn a_text_block_belongs_to_the_step_before_it() {
+        let md = "```bash\ncurl x\n```\nprose\n```text\nout\n```\n```bash\ndocker compose down\n```\n```rust\nfn f() {}\n```\n";
+        assert_eq!(
+            steps(md),
+            vec![
+                Step {
+                    commands: vec!["curl x".into()],
+                    expected: vec!["out".into()]
+                },
+                Step {
+                    commands: vec!["docker compose down".into()],
+                    expected: vec![]
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn only_reads_are_retried_and_follow_is_dropped() {
+        assert!(read_only("curl http://localhost:8080/"));
+        assert!(!read_only("curl -X POST http://localhost:5000/api/posts"));
+        assert!(read_only("docker network inspect desafio1-network"));
+        assert!(!read_only("docker run --rm d2-image"));
+        assert_eq!(unattended("docker logs -f client"), "docker logs client");
+    }
+
+    #[test]
+    fn continued_lines_form_one_command() {
+        let lines: Vec<String> = ["curl -X POST x \\", "  -d '{}'", "curl y"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            commands(&lines),
+            vec!["curl -X POST x \\\n  -d '{}'", "curl y"]
+        );
+    }
+}
