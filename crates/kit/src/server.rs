@@ -290,6 +290,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn served_by_names_the_container_on_every_answer() {
+        let app = served_by(sample(), "abc123def456");
+        for path in ["/ok", "/nope"] {
+            let response = app
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.headers()[SERVED_BY], "abc123def456", "{path}");
+        }
+    }
+
+    #[tokio::test]
     async fn serve_drains_an_in_flight_request_then_stops() {
         let listener = bind(0).await.unwrap();
         let addr = listener.local_addr().unwrap();

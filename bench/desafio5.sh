@@ -1,0 +1,125 @@
+#!/bin/sh
+# Desafio 5 benchmark: the same GET /users called three ways, in one run on
+# one machine, over loopback only:
+#
+#   direct   wrk -> users service
+#   gateway  wrk -> d5-gateway -> users service
+#   nginx    wrk -> nginx (plain reverse proxy, keep-alive upstream) -> users service
+#
+# Prints requests/s and p50/p99 latency for each. Needs wrk and nginx from
+# Debian (apt-get install -y wrk nginx) and a Rust toolchain. The binaries
+# run on the host, not in containers, so Docker's port forwarding is not
+# part of what is measured.
+#
+#   bench/desafio5.sh                 # 10 s per case, 2 threads, 16 connections
+#   DURATION=30s CONNECTIONS=64 bench/desafio5.sh
+set -eu
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-16}
+USERS_PORT=${USERS_PORT:-15503}
+GATEWAY_PORT=${GATEWAY_PORT:-15504}
+NGINX_PORT=${NGINX_PORT:-15505}
+
+for tool in wrk nginx cargo; do
+  command -v "$tool" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin"
+  command -v "$tool" >/dev/null 2>&1 || { echo "missing $tool (apt-get install -y wrk nginx)" >&2; exit 2; }
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=""
+cleanup() {
+  for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+echo "building release binaries..." >&2
+(cd "$root" && cargo build --release --locked -q -p d5-users -p d5-gateway -p fetch)
+bin="$root/target/release"
+
+# Wait (bounded) until a URL answers 2xx; never a blind sleep.
+wait_for() {
+  i=0
+  until "$bin/fetch" --quiet --timeout 1s "$1" 2>/dev/null; do
+    i=$((i + 1))
+    [ "$i" -lt 50 ] || { echo "$1 never answered" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+
+# The service logs every request in all three cases. Neither proxy writes a
+# line per request: nginx's access log is off, and the gateway's per-request
+# line is at debug level (RUST_LOG=info). Logs go to files.
+PORT=$USERS_PORT HOSTNAME=bench "$bin/d5-users" >"$work/users.log" 2>&1 &
+pids="$pids $!"
+PORT=$GATEWAY_PORT USERS_SERVICE=127.0.0.1:$USERS_PORT ORDERS_SERVICE=127.0.0.1:$USERS_PORT \
+  RUST_LOG=info "$bin/d5-gateway" >"$work/gateway.log" 2>&1 &
+pids="$pids $!"
+
+mkdir -p "$work/nginx"
+cat >"$work/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  upstream users_service {
+    server 127.0.0.1:$USERS_PORT;
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location /users {
+      proxy_pass http://users_service;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host users_service:5003;
+    }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work/nginx" &
+pids="$pids $!"
+
+wait_for "http://127.0.0.1:$USERS_PORT/users"
+wait_for "http://127.0.0.1:$GATEWAY_PORT/users"
+wait_for "http://127.0.0.1:$NGINX_PORT/users"
+
+# "Requests/sec" and the 50%/99% lines of wrk --latency, in ms.
+measure() {
+  name=$1 url=$2
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$work/$name.txt"
+  awk -v name="$name" '
+    function ms(v) {
+      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
+      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
+      if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
+      return v
+    }
+    /^ +50%/ { p50 = ms($2) }
+    /^ +99%/ { p99 = ms($2) }
+    /^Requests\/sec/ { rps = $2 }
+    /Non-2xx|Socket errors/ { errors = errors " " $0 }
+    END { printf "%-8s %12.0f %10.3f %10.3f%s\n", name, rps, p50, p99, errors }
+  ' "$work/$name.txt"
+}
+
+echo "GET /users, $DURATION per case, $THREADS threads, $CONNECTIONS connections, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+printf "%-8s %12s %10s %10s\n" case "req/s" "p50 ms" "p99 ms"
+measure direct "http://127.0.0.1:$USERS_PORT/users"
+measure gateway "http://127.0.0.1:$GATEWAY_PORT/users"
+measure nginx "http://127.0.0.1:$NGINX_PORT/users"

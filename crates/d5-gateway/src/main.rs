@@ -1,0 +1,65 @@
+use std::process::ExitCode;
+
+use d5_gateway::{runner, Config, Gateway};
+
+fn main() -> ExitCode {
+    if let Err(e) = kit::telemetry::init() {
+        eprintln!("logging set-up failed: {e}");
+        return ExitCode::FAILURE;
+    }
+    let config = match Config::from_env(&kit::config::Env::process()) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // This runtime only looks replicas up and waits for the stop signal; the
+    // requests are served by the runner's threads.
+    let control = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    control.block_on(async move {
+        let gateway = match Gateway::new(config.clone()) {
+            Ok(gateway) => gateway,
+            Err(e) => {
+                tracing::error!("cannot build the HTTP client: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        // A first lookup before serving; an upstream not up yet is no reason
+        // to stop: discovery keeps asking, and /health says what is missing.
+        gateway.discover().await;
+        let _discovery = gateway.spawn_discovery();
+        let running = match runner::start(&gateway, config.port, config.threads) {
+            Ok(running) => running,
+            Err(e) => {
+                tracing::error!("cannot listen on port {}: {e}", config.port);
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(
+            "gateway ouvindo em 0.0.0.0:{} ({} threads); /users -> {}, /orders -> {}",
+            running.port(),
+            config.threads,
+            config.users,
+            config.orders
+        );
+        kit::shutdown::signal().await;
+        // Blocking this runtime here is fine: only discovery runs on it.
+        match running.stop() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("server error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

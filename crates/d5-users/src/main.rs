@@ -1,0 +1,16 @@
+use d5_users::{app, Config};
+use kit::service::Launch;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    kit::service::run("users_service", async {
+        let config = Config::from_env(&kit::config::Env::process())?;
+        tracing::info!("container {}", config.container_name);
+        Ok(Launch {
+            port: config.port,
+            grace: config.grace,
+            app: app(&config),
+        })
+    })
+    .await
+}
