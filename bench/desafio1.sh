@@ -6,7 +6,9 @@
 #                                  # BuildKit cache!) and a one-line-change rebuild
 #
 # Throughput and latency: wrk against 127.0.0.1 only, fixed threads and
-# connections, bounded duration; first the real d1-server (all shared layers,
+# connections, bounded duration. On a machine with two or more cores the
+# server is pinned to CPU 0 and wrk to CPU 1 (taskset), so the two do not
+# fight over one core and the figures repeat; first the real d1-server (all shared layers,
 # one log line per request, stdout to /dev/null), then a bare axum handler
 # returning the same JSON (crates/d1-server/examples/bare.rs), in the same run.
 # Memory: VmRSS at idle and VmHWM (peak) after the load, from /proc.
@@ -15,8 +17,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
-CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-1}
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  on_server="taskset -c 0" on_client="taskset -c 1"
+else
+  on_server="" on_client=""
+fi
 SERVER_PORT=${SERVER_PORT:-18080}
 BARE_PORT=${BARE_PORT:-18081}
 with_builds=false
@@ -47,8 +54,8 @@ kib() { awk -v f="$2" '$1==f":" {print $2}' "/proc/$1/status"; }
 bench() {
   local pid=$2 url=$3 out
   RSS_IDLE=$(kib "$pid" VmRSS)
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$url" >/dev/null  # warm-up
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url")
+  $on_client wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$url" >/dev/null  # warm-up
+  out=$($on_client wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url")
   RPS=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   P50=$(awk '$1=="50%" {print $2}' <<<"$out")
   P99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -58,13 +65,13 @@ bench() {
 }
 
 echo "== load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION, loopback only"
-PORT=$SERVER_PORT HOSTNAME=bench target/release/d1-server >/dev/null &
+PORT=$SERVER_PORT HOSTNAME=bench $on_server target/release/d1-server >/dev/null &
 pids+=($!); server_pid=$!
 wait_ready "http://127.0.0.1:$SERVER_PORT/health"
 bench d1-server "$server_pid" "http://127.0.0.1:$SERVER_PORT/"
 s_rps=$RPS s_p50=$P50 s_p99=$P99 s_idle=$RSS_IDLE s_peak=$RSS_PEAK
 
-PORT=$BARE_PORT target/release/examples/bare &
+PORT=$BARE_PORT $on_server target/release/examples/bare &
 pids+=($!); bare_pid=$!
 wait_ready "http://127.0.0.1:$BARE_PORT/"
 bench bare-axum "$bare_pid" "http://127.0.0.1:$BARE_PORT/"
@@ -109,7 +116,8 @@ cat >bench/results/desafio1.json <<JSON
 {
   "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "machine": "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)",
-  "load": {"tool": "wrk", "threads": $THREADS, "connections": $CONNECTIONS, "duration": "$DURATION"},
+  "load_average_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
+  "load": {"tool": "wrk", "threads": $THREADS, "connections": $CONNECTIONS, "duration": "$DURATION", "pinned": "${on_server:+server CPU 0, wrk CPU 1}"},
   "d1_server": {"rps": $s_rps, "p50": "$s_p50", "p99": "$s_p99", "rss_idle_kib": $s_idle, "rss_peak_kib": $s_peak},
   "bare_axum": {"rps": $b_rps, "p50": "$b_p50", "p99": "$b_p99"},
   "throughput_ratio": $ratio,

@@ -3,10 +3,14 @@ use std::process::ExitCode;
 use d5_gateway::{runner, Config, Gateway};
 
 fn main() -> ExitCode {
-    if let Err(e) = kit::telemetry::init() {
-        eprintln!("logging set-up failed: {e}");
-        return ExitCode::FAILURE;
-    }
+    // Held to the end of main: dropping it flushes the last log lines.
+    let _logs = match kit::telemetry::init() {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("logging set-up failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = match Config::from_env(&kit::config::Env::process()) {
         Ok(config) => config,
         Err(e) => {

@@ -18,11 +18,11 @@ use axum::{
     Router,
 };
 use tokio::net::TcpListener;
-use tower::ServiceBuilder;
+use tower::{util::MapResponseLayer, ServiceBuilder};
 use tower_http::{
     catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -51,41 +51,49 @@ impl Default for Limits {
 }
 
 /// `routes` with the shared layers and the JSON 404/405 fallbacks.
+///
+/// All layers go in one `Router::layer` call: each call wraps every route in
+/// another boxed service, which costs an allocation per request.
 pub fn app(routes: Router, limits: Limits) -> Router {
-    // Innermost: bounds and panic capture, right around the handlers.
-    let guards = ServiceBuilder::new()
+    let request_id = header::HeaderName::from_static(REQUEST_ID);
+    // Outermost first. The request id and its span come first so every log
+    // line of the request carries the id; the bounds and the panic guard sit
+    // right around the handlers, inside the layer that turns their bodiless
+    // errors (408, 413) into JSON.
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), RandomRequestId))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    // Only the id: the handler's own line says what happened.
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id)
+                })
+                // No per-request events of its own: they cost time on every
+                // request and the services log what matters themselves.
+                .on_request(())
+                .on_response(())
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(MapResponseLayer::new(json_errors))
+        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
-        ));
-    let body_limit = ServiceBuilder::new()
-        .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(limits.body_bytes));
-    // Outermost: every request gets an id (or keeps the caller's) and a span,
-    // and the id goes back in the response.
-    let request_id = header::HeaderName::from_static(REQUEST_ID);
-    let tracing = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                // Only the id: the handler's own line already says what happened.
-                let id = request
-                    .headers()
-                    .get(REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", request_id = %id)
-            }),
-        )
-        .layer(PropagateRequestIdLayer::new(request_id));
+        ))
+        .layer(DefaultBodyLimit::disable());
     routes
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(body_limit)
-        .layer(guards)
-        .layer(middleware::map_response(json_errors))
-        .layer(tracing)
+        .layer(layers)
 }
 
 /// The response header naming the container that answered.
@@ -104,6 +112,33 @@ pub fn served_by(router: Router, container: &str) -> Router {
             response
         }
     }))
+}
+
+/// Request ids in the UUID v4 format, from a fast thread-local generator.
+///
+/// tower-http's `MakeRequestUuid` asks the kernel for randomness on every
+/// request (a system call); an id only has to be unique enough to follow one
+/// request through the logs, not unpredictable.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let mut bits = fastrand::u128(..);
+        // Version 4 and the RFC 4122 variant, as a UUID reader expects.
+        bits = (bits & !(0xf << 76)) | (0x4 << 76);
+        bits = (bits & !(0x3 << 62)) | (0x2 << 62);
+        let hex = format!("{bits:032x}");
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        );
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
 }
 
 /// Binds `0.0.0.0:port`. Inside a container, `127.0.0.1` would accept only
@@ -147,14 +182,18 @@ where
 
 /// Gives a JSON body to error responses that have none (or a plain-text
 /// one): tower layers answer 408 and 413 with an empty or text body.
-async fn json_errors(response: Response) -> Response {
+fn json_errors<B>(response: axum::http::Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let status = response.status();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if status.as_u16() < 400 || is_json {
-        return response;
+        return response.map(axum::body::Body::new);
     }
     let (mut parts, _) = response.into_parts();
     let code = match status {
@@ -286,7 +325,18 @@ mod tests {
             .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
             .await
             .unwrap();
-        assert_eq!(response.headers()[REQUEST_ID].len(), 36);
+        let id = response.headers()[REQUEST_ID].to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4", "version 4: {id}");
+        assert!(
+            matches!(&id[19..20], "8" | "9" | "a" | "b"),
+            "variant: {id}"
+        );
+        let other = sample()
+            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_ne!(other.headers()[REQUEST_ID].to_str().unwrap(), id);
     }
 
     #[tokio::test]

@@ -44,10 +44,14 @@ pub async fn run<F>(name: &str, launch: F) -> ExitCode
 where
     F: Future<Output = Result<Launch, StartError>>,
 {
-    if let Err(e) = crate::telemetry::init() {
-        eprintln!("{name}: logging set-up failed: {e}");
-        return ExitCode::FAILURE;
-    }
+    // Held to the end: dropping it flushes the last log lines.
+    let _logs = match crate::telemetry::init() {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("{name}: logging set-up failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     // The future runs only now, so its own log lines are already visible.
     let launch = match launch.await {
         Ok(launch) => launch,

@@ -5,8 +5,12 @@
 //! `docker logs` of both sees the same story; the level is shown only when it
 //! is not INFO. `LOG_FORMAT=json` switches to one JSON object per line for log
 //! collectors. `RUST_LOG` filters as usual (default `info`).
+//!
+//! Lines are written by a background thread, so a request never waits on a
+//! `write` to stdout; the [`Guard`] returned by [`init`] flushes what is left
+//! when the process ends, so no line is lost on a stop.
 
-use std::fmt;
+use std::{cell::RefCell, fmt};
 
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::{
@@ -15,26 +19,55 @@ use tracing_subscriber::{
     EnvFilter,
 };
 
-/// Installs the global subscriber. Call once, first thing in `main`.
-/// Returns an error (instead of panicking) if one is already installed.
-pub fn init() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// Keeps the log writer alive; dropping it flushes the remaining lines.
+pub type Guard = tracing_appender::non_blocking::WorkerGuard;
+
+/// Installs the global subscriber. Call once, first thing in `main`, and
+/// hold the guard until the end of `main`. Returns an error (instead of
+/// panicking) if a subscriber is already installed.
+pub fn init() -> Result<Guard, Box<dyn std::error::Error + Send + Sync>> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     // Colours only on a terminal: `docker logs` would show the escape codes.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    // Not lossy: under a burst the writer slows requests down rather than
+    // drop lines a learner may be looking for.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .with_writer(std::io::stdout);
+        .with_writer(writer);
     if json {
         builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .try_init()
+            .try_init()?;
     } else {
-        builder.event_format(Readable).try_init()
+        builder.event_format(Readable).try_init()?;
     }
+    Ok(guard)
+}
+
+/// `[YYYY-MM-DD HH:MM:SS] ` for now, formatted once per second per thread:
+/// every request logs a line, and formatting a date is not free.
+fn write_timestamp(writer: &mut Writer<'_>) -> fmt::Result {
+    thread_local! {
+        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = chrono::Utc::now();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != now.timestamp() {
+            *last = (
+                now.timestamp(),
+                now.format("[%Y-%m-%d %H:%M:%S] ").to_string(),
+            );
+        }
+        writer.write_str(&last.1)
+    })
 }
 
 /// `[2025-01-01 12:00:00] message key=value`, in UTC as containers run.
@@ -52,11 +85,7 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        write!(
-            writer,
-            "[{}] ",
-            chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")
-        )?;
+        write_timestamp(&mut writer)?;
         let level = *event.metadata().level();
         if level != Level::INFO {
             write!(writer, "{level} ")?;
