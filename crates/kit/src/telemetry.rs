@@ -32,7 +32,11 @@ pub fn init() -> Result<Guard, Box<dyn std::error::Error + Send + Sync>> {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     // Not lossy: under a burst the writer slows requests down rather than
     // drop lines a learner may be looking for.
+    // The queue is allocated whole at start-up: 1024 lines is plenty for a
+    // writer thread that drains it continuously, and costs ~40 KB where the
+    // default (128k lines) would cost megabytes of idle memory.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(1024)
         .lossy(false)
         .finish(std::io::stdout());
     let builder = tracing_subscriber::fmt()
