@@ -15,6 +15,13 @@
 # - `--locked` builds exactly the committed Cargo.lock.
 set -eu
 [ "$#" -gt 0 ] || { echo "usage: build-static.sh BIN [BIN...]" >&2; exit 2; }
+# - The target/ cache mount is shared by every build on this machine, of
+#   every checkout. Cargo decides what to recompile by file times, so a
+#   checkout whose files are older than the last build from another one
+#   would be taken as already built, and ship that other tree's code.
+#   Touching our own sources makes cargo recompile the workspace crates
+#   (seconds); the compiled dependencies stay cached.
+find crates -name '*.rs' -exec touch {} +
 target=$(rustc -vV | sed -n 's/^host: //p')
 bins=""
 for bin in "$@"; do bins="$bins --bin $bin"; done
