@@ -198,8 +198,9 @@ def results_md():
     m, lg = R["machine"], R["load_generator"]
     la, le = m["load_average_start"], R["load_average_end"]
     busy = la[0] > 1.0
-    note = (f"**The machine was shared**: other workers' builds ran during this run (load "
-            f"average {la[0]:.2f} at the start on {m['cores']} cores, {le[0]:.2f} at the end). "
+    note = (f"**The machine was not idle**: load average {la[0]:.2f} at the start on "
+            f"{m['cores']} cores (a `--builds` run compiles every image just before), "
+            f"{le[0]:.2f} at the end. "
             f"Both sides ran under the same conditions, taking turns scenario by "
             f"scenario, but absolute "
             f"numbers are lower and noisier than on an idle machine." if busy else
