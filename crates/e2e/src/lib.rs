@@ -29,11 +29,37 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// One test at a time in this test binary (they share container names).
-pub fn serial() -> MutexGuard<'static, ()> {
+/// One end-to-end test at a time on this machine.
+///
+/// Tests share the write-ups' fixed container, network and volume names,
+/// and the host's CPU: two at once (two test binaries, or two checkouts)
+/// would trip over each other. An in-process mutex orders the tests of one
+/// binary; a file lock in the temp folder orders processes.
+pub fn serial() -> Serial {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    let local = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let path = std::env::temp_dir().join("desafios-e2e.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    // Released when the file closes, so a crashed test never holds it.
+    file.lock()
+        .unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+    Serial {
+        _file: file,
+        _local: local,
+    }
+}
+
+/// Held for the length of one end-to-end test; see [`serial`].
+pub struct Serial {
+    _file: std::fs::File,
+    _local: MutexGuard<'static, ()>,
 }
 
 /// The captured result of a command.

@@ -9,6 +9,10 @@
 //! stands for a part that varies (a time, an id, a count) and matches any
 //! text; runs of spaces count as one space.
 //!
+//! The walk-through ends at the line `<!-- walkthrough: end -->` if the
+//! README has one: what follows (a Swarm deployment, say) is shown, not run
+//! here, because its own end-to-end test covers it.
+//!
 //! Two adaptations make a learner's commands runnable unattended:
 //! `docker logs -f` is run without `-f` (following never ends), and a step
 //! made only of read-only commands (`curl` without `-X`, `docker logs`,
@@ -25,6 +29,9 @@ use crate::run_in;
 /// How long a read-only step may take to show the state it documents.
 const READ_RETRY: Duration = Duration::from_secs(30);
 
+/// The line after which a README's blocks are no longer run.
+pub const END_MARKER: &str = "<!-- walkthrough: end -->";
+
 /// One step of a walk-through.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
@@ -37,6 +44,9 @@ pub fn steps(markdown: &str) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let mut block: Option<(String, Vec<String>)> = None;
     for line in markdown.lines() {
+        if line.trim() == END_MARKER {
+            break;
+        }
         if let Some(rest) = line.trim_start().strip_prefix("```") {
             match block.take() {
                 None => block = Some((rest.trim().to_owned(), Vec::new())),
@@ -242,6 +252,14 @@ mod tests {
         let out = "a\nnoise\nb\nc\n";
         assert!(output_matches(&["a".into(), "c".into()], out).is_ok());
         assert!(output_matches(&["c".into(), "a".into()], out).is_err());
+    }
+
+    #[test]
+    fn nothing_after_the_end_marker_runs() {
+        let md = format!("```bash\nfirst\n```\n{END_MARKER}\n```bash\ndocker swarm init\n```\n");
+        let steps = steps(&md);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].commands, vec!["first".to_owned()]);
     }
 
     #[test]
