@@ -57,6 +57,7 @@ pub fn serial() -> Serial {
 }
 
 /// Held for the length of one end-to-end test; see [`serial`].
+#[derive(Debug)]
 pub struct Serial {
     _file: std::fs::File,
     _local: MutexGuard<'static, ()>,
