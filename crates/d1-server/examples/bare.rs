@@ -3,7 +3,10 @@
 //! the shared layers (request id, tracing, limits) and no log line.
 //!
 //! `bench/desafio1.sh` runs it beside the real server to show what those
-//! layers cost. Not used anywhere else.
+//! layers cost. Both run on the same connection loop (`kit::server::serve`,
+//! hyper's HTTP/1 server), so the difference is the layers and the log line
+//! only; `BARE_SERVE=axum` serves it with `axum::serve` instead, for
+//! comparison. Not used anywhere else.
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
@@ -21,7 +24,11 @@ async fn main() -> std::io::Result<()> {
     let counter = Arc::new(AtomicU64::new(0));
     let app = Router::new().route("/", get(home)).with_state(counter);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    axum::serve(listener, app).await
+    if std::env::var("BARE_SERVE").is_ok_and(|v| v == "axum") {
+        return axum::serve(listener, app).await;
+    }
+    let never = std::future::pending::<()>();
+    kit::server::serve(listener, app, never, std::time::Duration::ZERO).await
 }
 
 async fn home(State(counter): State<Arc<AtomicU64>>) -> axum::Json<d1_server::Home> {

@@ -9,35 +9,33 @@ use std::{
         atomic::{AtomicU64, Ordering},
         Arc,
     },
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use axum::{extract::State, routing::get, Router};
 use chrono::{DateTime, Utc};
-use kit::{config::Env, Json};
+use kit::{
+    config::{Basics, Env},
+    Json,
+};
 use serde::Serialize;
 
 /// Settings, from the environment.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `PORT`, default 8080 as in the write-ups.
-    pub port: u16,
+    /// `PORT` (default 8080 as in the write-ups), `HOSTNAME` (the
+    /// container's short id, shown as `container_name`), `SHUTDOWN_GRACE`.
+    pub basics: Basics,
     /// `SERVICE_NAME`, what `/health` reports; default `flask-server`, the
     /// name the client uses to find this container.
     pub service_name: String,
-    /// Docker sets `HOSTNAME` to the container's short id.
-    pub container_name: String,
-    /// `SHUTDOWN_GRACE`: how long a stop waits for in-flight requests.
-    pub grace: Duration,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, kit::config::ConfigError> {
         Ok(Self {
-            port: env.or("PORT", 8080)?,
+            basics: Basics::from_env(env, 8080)?,
             service_name: env.or("SERVICE_NAME", "flask-server".to_owned())?,
-            container_name: env.or("HOSTNAME", "unknown".to_owned())?,
-            grace: env.duration_or("SHUTDOWN_GRACE", Duration::from_secs(5))?,
         })
     }
 }
@@ -96,9 +94,9 @@ async fn home(State(state): State<AppState>) -> Json<Home> {
         message: "Servidor Rust (axum) em andamento!",
         timestamp: iso(Utc::now()),
         request_number,
-        container_name: state.config.container_name.clone(),
+        container_name: state.config.basics.container_name.clone(),
         status: "running",
-        port: state.config.port,
+        port: state.config.basics.port,
     })
 }
 
@@ -116,6 +114,6 @@ async fn stats(State(state): State<AppState>) -> Json<Stats> {
         total_requests: counters.requests.load(Ordering::Relaxed),
         uptime_seconds: (counters.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         start_time: iso(counters.started_at),
-        container_name: state.config.container_name.clone(),
+        container_name: state.config.basics.container_name.clone(),
     })
 }

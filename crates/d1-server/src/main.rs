@@ -6,8 +6,8 @@ async fn main() -> std::process::ExitCode {
     kit::service::run("d1-server", async {
         let config = Config::from_env(&kit::config::Env::process())?;
         Ok(Launch {
-            port: config.port,
-            grace: config.grace,
+            port: config.basics.port,
+            grace: config.basics.grace,
             app: app(config),
         })
     })

@@ -8,6 +8,7 @@
 //! DNS and spreads requests over them, and [`proxy`] bounds every call in time
 //! and turns each way an upstream fails into a JSON 502, 503 or 504.
 
+pub mod pool;
 pub mod proxy;
 pub mod runner;
 pub mod upstream;
@@ -15,7 +16,7 @@ pub mod upstream;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use axum::{extract::State, routing::any, routing::get, Router};
-use kit::{config::Env, http_client::Timeouts, Json};
+use kit::{config::Env, Json};
 use serde::Serialize;
 use upstream::{ServiceAddr, Upstream, UpstreamHealth};
 
@@ -74,18 +75,18 @@ impl Config {
     }
 }
 
-/// The gateway's state: its upstreams and one pooled HTTP client for all.
+/// The gateway's state: its upstreams and a pool of connections to them.
 #[derive(Debug)]
 pub struct Gateway {
     pub config: Config,
     pub users: Arc<Upstream>,
     pub orders: Arc<Upstream>,
-    client: reqwest::Client,
+    pool: pool::Pool,
 }
 
 impl Gateway {
-    pub fn new(config: Config) -> reqwest::Result<Arc<Self>> {
-        Ok(Arc::new(Self {
+    pub fn new(config: Config) -> Arc<Self> {
+        Arc::new(Self {
             users: Arc::new(Upstream::new(
                 "users_service",
                 config.users.clone(),
@@ -96,22 +97,22 @@ impl Gateway {
                 config.orders.clone(),
                 config.replica_down_for,
             )),
-            client: client(&config)?,
+            pool: pool(&config),
             config,
-        }))
+        })
     }
 
     /// The same upstreams (replica sets and down marks are shared) with a
     /// connection pool of its own, for another serving thread: a pooled
     /// connection lives on the thread that opened it, and handing requests
     /// to it from another thread costs more than the proxying itself.
-    pub fn sibling(&self) -> reqwest::Result<Arc<Self>> {
-        Ok(Arc::new(Self {
+    pub fn sibling(&self) -> Arc<Self> {
+        Arc::new(Self {
             config: self.config.clone(),
             users: Arc::clone(&self.users),
             orders: Arc::clone(&self.orders),
-            client: client(&self.config)?,
-        }))
+            pool: pool(&self.config),
+        })
     }
 
     /// The upstream that serves `path`, by its first segment.
@@ -145,14 +146,10 @@ impl Gateway {
     }
 }
 
-fn client(config: &Config) -> reqwest::Result<reqwest::Client> {
-    kit::http_client::build(
-        "gateway",
-        Timeouts {
-            connect: config.connect_timeout,
-            total: config.upstream_timeout,
-        },
-    )
+/// Connections to the replicas, for one serving thread. Idle ones are let
+/// go before the services close them.
+fn pool(config: &Config) -> pool::Pool {
+    pool::Pool::new(config.connect_timeout, kit::http_client::POOL_IDLE)
 }
 
 #[derive(Debug, Serialize)]

@@ -31,13 +31,7 @@ fn main() -> ExitCode {
         }
     };
     control.block_on(async move {
-        let gateway = match Gateway::new(config.clone()) {
-            Ok(gateway) => gateway,
-            Err(e) => {
-                tracing::error!("cannot build the HTTP client: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let gateway = Gateway::new(config.clone());
         // A first lookup before serving; an upstream not up yet is no reason
         // to stop: discovery keeps asking, and /health says what is missing.
         gateway.discover().await;

@@ -61,7 +61,7 @@ pub fn start(gateway: &Arc<Gateway>, port: u16, threads: usize) -> io::Result<Ru
         threads: Vec::new(),
     };
     for index in 0..threads.max(1) {
-        let gateway = gateway.sibling().map_err(io::Error::other)?;
+        let gateway = gateway.sibling();
         let stopped = stopped.clone();
         let (ready, is_ready) = mpsc::channel::<io::Result<u16>>();
         let port = running.port;

@@ -74,7 +74,7 @@ async fn closed() -> SocketAddr {
 /// A gateway whose upstreams are the given replica lists (no DNS).
 fn gateway(users: &[SocketAddr], orders: &[SocketAddr], pairs: &[(&str, &str)]) -> Arc<Gateway> {
     let config = Config::from_env(&kit::config::Env::from_pairs(pairs.iter().copied())).unwrap();
-    let gateway = Gateway::new(config).unwrap();
+    let gateway = Gateway::new(config);
     gateway.users.set_replicas(users.to_vec());
     gateway.orders.set_replicas(orders.to_vec());
     gateway
@@ -386,7 +386,7 @@ async fn replicas_are_found_through_dns() {
         format!("localhost:{}", users.port()),
     )]))
     .unwrap();
-    let gw = Gateway::new(config).unwrap();
+    let gw = Gateway::new(config);
     gw.discover().await;
     // `localhost` may also give ::1, where nothing listens: the retry on the
     // other replica covers it, as it would a stopped container.
@@ -440,4 +440,28 @@ async fn the_runner_serves_on_every_thread_and_stops_cleanly() {
         .unwrap();
     let fresh = reqwest::Client::builder().no_proxy().build().unwrap();
     assert!(fresh.get(format!("{base}/health")).send().await.is_err());
+}
+
+#[tokio::test]
+async fn redirects_are_passed_to_the_caller_not_followed() {
+    // Following one would make the gateway fetch a URL the upstream chose.
+    let users = serve(Router::new().route(
+        "/users/1",
+        get(|| async {
+            (
+                StatusCode::FOUND,
+                [("location", "http://example.invalid/elsewhere")],
+                axum::Json(json!({"moved": true})),
+            )
+        }),
+    ))
+    .await;
+    let gw = gateway(&[users], &[], &[]);
+    let answer = get_path(&gw, "/users/1").await;
+    assert_eq!(answer.status, StatusCode::FOUND);
+    assert_eq!(
+        answer.headers["location"],
+        "http://example.invalid/elsewhere"
+    );
+    assert_eq!(answer.body, json!({"moved": true}));
 }

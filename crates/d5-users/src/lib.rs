@@ -5,32 +5,15 @@
 //! `x-served-by` with the container's host name, so when the service is
 //! scaled to several replicas a learner sees the gateway spread requests.
 
-use std::time::Duration;
-
 use axum::{extract::Path, routing::get, Router};
-use kit::{config::Env, ApiError, Json};
+use kit::{ApiError, Json};
 use serde::Serialize;
 
-/// Settings, from the environment.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// `PORT`, default 5003 as in the write-up.
-    pub port: u16,
-    /// Docker sets `HOSTNAME` to the container's short id.
-    pub container_name: String,
-    /// `SHUTDOWN_GRACE`: how long a stop waits for in-flight requests.
-    pub grace: Duration,
-}
+/// Settings, from the environment: `PORT`, `HOSTNAME`, `SHUTDOWN_GRACE`.
+pub type Config = kit::config::Basics;
 
-impl Config {
-    pub fn from_env(env: &Env) -> Result<Self, kit::config::ConfigError> {
-        Ok(Self {
-            port: env.or("PORT", 5003)?,
-            container_name: env.or("HOSTNAME", "unknown".to_owned())?,
-            grace: env.duration_or("SHUTDOWN_GRACE", Duration::from_secs(5))?,
-        })
-    }
-}
+/// The write-up's port for this service.
+pub const DEFAULT_PORT: u16 = 5003;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct User {

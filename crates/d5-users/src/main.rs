@@ -1,10 +1,10 @@
-use d5_users::{app, Config};
+use d5_users::{app, Config, DEFAULT_PORT};
 use kit::service::Launch;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     kit::service::run("users_service", async {
-        let config = Config::from_env(&kit::config::Env::process())?;
+        let config = Config::from_env(&kit::config::Env::process(), DEFAULT_PORT)?;
         tracing::info!("container {}", config.container_name);
         Ok(Launch {
             port: config.port,

@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 fn test_app() -> Router {
     let env = kit::config::Env::from_pairs([("HOSTNAME", "users-replica-1")]);
-    app(&Config::from_env(&env).unwrap())
+    app(&Config::from_env(&env, d5_users::DEFAULT_PORT).unwrap())
 }
 
 async fn get(path: &str) -> (StatusCode, Value, String) {

@@ -12,6 +12,12 @@ pub mod readme;
 
 pub mod browser;
 
+pub mod raw;
+
+pub mod load;
+
+pub mod observe;
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output, Stdio},

@@ -5,8 +5,16 @@
 //! What may differ is prose: comments in command and code blocks, untagged
 //! blocks (a layout tree with translated notes) and Mermaid labels (only the
 //! number of diagrams must match).
+//!
+//! And every Mermaid diagram of every README renders: GitHub shows a
+//! diagram that does not parse as an error box, so each one goes through
+//! mermaid-cli (pinned, installed with npm under the target folder on first
+//! use) driving Debian's Chromium.
 
-use std::{fs, path::Path};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
 
 /// A fenced block: its language tag and its lines.
 #[derive(Debug, PartialEq, Eq)]
@@ -80,7 +88,7 @@ fn comparable(block: &Block) -> Option<(String, Vec<String>)> {
     }
 }
 
-fn readme_dirs() -> Vec<std::path::PathBuf> {
+fn readme_dirs() -> Vec<PathBuf> {
     let root = e2e::repo_root();
     let mut dirs = vec![root.clone()];
     for n in 1..=5 {
@@ -141,4 +149,144 @@ fn the_block_parser_sees_commands_outputs_and_diagrams() {
             ("mermaid".to_owned(), vec![]),
         ]
     );
+}
+
+/// mermaid-cli and what it renders with, pinned exactly so a diagram that
+/// renders today renders the same way on the next machine.
+const MERMAID_CLI: &str = "11.17.0";
+const MERMAID: &str = "11.17.2";
+const PUPPETEER: &str = "24.43.1";
+
+/// The `mmdc` binary, installed once per target folder. npm installs into a
+/// scratch folder that is renamed into place only when complete, so an
+/// interrupted or concurrent install never leaves a half-installed tool
+/// behind.
+fn mmdc() -> PathBuf {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let home = cache.join(format!("mermaid-cli-{MERMAID_CLI}"));
+    let bin = home.join("node_modules/.bin/mmdc");
+    if bin.exists() {
+        return bin;
+    }
+    let scratch = tempfile::Builder::new()
+        .prefix("mermaid-cli-install-")
+        .tempdir_in(cache)
+        .expect("a scratch folder under the target folder");
+    let manifest = serde_json::json!({
+        "private": true,
+        "dependencies": {
+            "@mermaid-js/mermaid-cli": MERMAID_CLI,
+            "mermaid": MERMAID,
+            "puppeteer": PUPPETEER,
+        }
+    });
+    fs::write(scratch.path().join("package.json"), manifest.to_string())
+        .expect("write package.json");
+    // Puppeteer would download its own Chrome; Debian's Chromium is used.
+    let run = e2e::run_in(
+        scratch.path(),
+        "npm",
+        &[
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--loglevel=error",
+        ],
+        &[("PUPPETEER_SKIP_DOWNLOAD".into(), "1".into())],
+    );
+    assert!(
+        run.success(),
+        "npm install of mermaid-cli failed (Node.js and npm are needed):\n{}",
+        run.stderr
+    );
+    // Another test process may have finished first; then its copy stays.
+    if fs::rename(scratch.path(), &home).is_err() {
+        assert!(
+            bin.exists(),
+            "could not move mermaid-cli to {}",
+            home.display()
+        );
+    }
+    bin
+}
+
+/// Every ```` ```mermaid ```` block of every README: (where, source).
+fn diagrams() -> Vec<(String, String)> {
+    let root = e2e::repo_root();
+    let mut out = Vec::new();
+    for dir in readme_dirs() {
+        for name in ["README.md", "README.pt-BR.md"] {
+            let path = dir.join(name);
+            let shown = path
+                .strip_prefix(&root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let mermaid = blocks(&read(&path))
+                .into_iter()
+                .filter(|b| b.lang == "mermaid");
+            for (i, block) in mermaid.enumerate() {
+                out.push((
+                    format!("{shown}, diagram {}", i + 1),
+                    block.lines.join("\n"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_mermaid_diagram_renders() {
+    let diagrams = diagrams();
+    assert!(diagrams.len() >= 12, "every README has a diagram");
+    e2e::browser::ensure_chromium();
+    let mmdc = mmdc();
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let config = work.path().join("puppeteer.json");
+    let flags = serde_json::json!({
+        "executablePath": "/usr/bin/chromium",
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    fs::write(&config, flags.to_string()).expect("write the puppeteer config");
+    // All diagrams in one Markdown file: one browser start for all of them.
+    let all: String = diagrams
+        .iter()
+        .map(|(name, source)| format!("## {name}\n\n```mermaid\n{source}\n```\n\n"))
+        .collect();
+    fs::write(work.path().join("all.md"), all).expect("write all.md");
+    let run = e2e::run_in(
+        work.path(),
+        &mmdc.display().to_string(),
+        &[
+            "-p",
+            "puppeteer.json",
+            "-i",
+            "all.md",
+            "-o",
+            "out.md",
+            "-e",
+            "svg",
+        ],
+        &[],
+    );
+    // mmdc renders in order and stops at the first diagram that fails.
+    let rendered = run.stdout.matches('✅').count();
+    assert!(
+        run.success(),
+        "{} does not render:\n{}",
+        diagrams
+            .get(rendered)
+            .map_or("a diagram", |(name, _)| name.as_str()),
+        run.stderr
+    );
+    for (n, (name, _)) in diagrams.iter().enumerate() {
+        let svg = fs::read_to_string(work.path().join(format!("out-{}.svg", n + 1)))
+            .unwrap_or_else(|e| panic!("{name}: no SVG ({e})"));
+        assert!(
+            svg.contains("<svg") && !svg.contains("Syntax error"),
+            "{name} rendered as an error"
+        );
+    }
 }

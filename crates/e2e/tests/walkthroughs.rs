@@ -30,6 +30,39 @@ fn desafio2_readme_walkthrough_holds() {
     run_walkthrough("desafio2/README.md");
 }
 
+#[test]
+fn desafio3_readme_walkthrough_holds() {
+    let _serial = serial();
+    drop(Stack::new("desafio3"));
+    // The README's manual `docker run` path (write-up 003) uses these names.
+    let _cleanup = Cleanup::new()
+        .container("web")
+        .container("db")
+        .container("cache")
+        .network("minha-rede")
+        .volume("pgdata")
+        .sweep();
+    let _stack_cleanup = DropStack("desafio3");
+    run_walkthrough("desafio3/README.md");
+}
+
+#[test]
+fn desafio4_readme_walkthrough_holds() {
+    let _serial = serial();
+    drop(Stack::new("desafio4"));
+    let _stack_cleanup = DropStack("desafio4");
+    run_walkthrough("desafio4/README.md");
+}
+
+#[test]
+fn desafio5_readme_walkthrough_holds() {
+    let _serial = serial();
+    // `down --remove-orphans` also removes what compose.direct.yaml added.
+    drop(Stack::new("desafio5"));
+    let _stack_cleanup = DropStack("desafio5");
+    run_walkthrough("desafio5/README.md");
+}
+
 /// Brings the challenge's stack down at the end even if a step failed.
 struct DropStack(&'static str);
 

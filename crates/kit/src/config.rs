@@ -100,6 +100,29 @@ impl Env {
     }
 }
 
+/// The settings every HTTP service here reads the same way.
+#[derive(Debug, Clone)]
+pub struct Basics {
+    /// `PORT`; the default is the write-up's port for the service.
+    pub port: u16,
+    /// `HOSTNAME`: Docker sets it to the container's short id, which the
+    /// services show so a learner can tell replicas apart.
+    pub container_name: String,
+    /// `SHUTDOWN_GRACE` (default 5 s): how long a stop waits for in-flight
+    /// requests.
+    pub grace: Duration,
+}
+
+impl Basics {
+    pub fn from_env(env: &Env, default_port: u16) -> Result<Self, ConfigError> {
+        Ok(Self {
+            port: env.or("PORT", default_port)?,
+            container_name: env.or("HOSTNAME", "unknown".to_owned())?,
+            grace: env.duration_or("SHUTDOWN_GRACE", Duration::from_secs(5))?,
+        })
+    }
+}
+
 /// Parses `5s`, `250ms`, `1m`; a bare number means seconds, as a learner
 /// typing `INTERVAL=5` would expect.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod health;
 pub mod http_client;
+pub mod request_id;
 pub mod server;
 pub mod service;
 pub mod shutdown;

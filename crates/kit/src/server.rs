@@ -2,7 +2,7 @@
 //! shutdown.
 //!
 //! [`app`] wraps a service's routes with what every server here must have:
-//! a request id, a trace span, a bound on body size and on time per request,
+//! a request id (shown in its log lines), a bound on body size and on time per request,
 //! panics turned into a JSON 500, and every error as JSON (including the
 //! bodiless ones tower layers produce, such as 408 and 413). [`serve`] runs it
 //! until the shutdown future completes, lets in-flight requests finish, and
@@ -11,7 +11,7 @@
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::{
-    extract::{DefaultBodyLimit, Request},
+    extract::DefaultBodyLimit,
     http::{header, HeaderValue, StatusCode},
     middleware,
     response::{IntoResponse, Response},
@@ -20,17 +20,15 @@ use axum::{
 use tokio::net::TcpListener;
 use tower::{util::MapResponseLayer, ServiceBuilder};
 use tower_http::{
-    catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
-    timeout::TimeoutLayer,
-    trace::TraceLayer,
+    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
 };
 
-use crate::error::{self, ErrorBody};
+use crate::{
+    error::{self, ErrorBody},
+    request_id::RequestIdLayer,
+};
 
-/// The header that carries a request's id from the gateway to the services.
-pub const REQUEST_ID: &str = "x-request-id";
+pub use crate::request_id::REQUEST_ID;
 
 /// Bounds on what one request may cost a server.
 #[derive(Debug, Clone, Copy)]
@@ -50,46 +48,35 @@ impl Default for Limits {
     }
 }
 
+/// axum's own limit on the bodies its extractors read.
+const AXUM_DEFAULT_BODY_LIMIT: usize = 2_000_000;
+
 /// `routes` with the shared layers and the JSON 404/405 fallbacks.
 ///
 /// All layers go in one `Router::layer` call: each call wraps every route in
 /// another boxed service, which costs an allocation per request.
 pub fn app(routes: Router, limits: Limits) -> Router {
-    let request_id = header::HeaderName::from_static(REQUEST_ID);
-    // Outermost first. The request id and its span come first so every log
-    // line of the request carries the id; the bounds and the panic guard sit
+    // Outermost first. The request id comes first so every log line of the
+    // request carries it; the bounds and the panic guard sit
     // right around the handlers, inside the layer that turns their bodiless
     // errors (408, 413) into JSON.
     let layers = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(request_id.clone(), RandomRequestId))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    // Only the id: the handler's own line says what happened.
-                    let id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", request_id = %id)
-                })
-                // No per-request events of its own: they cost time on every
-                // request and the services log what matters themselves.
-                .on_request(())
-                .on_response(())
-                .on_body_chunk(())
-                .on_eos(())
-                .on_failure(()),
-        )
-        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(RequestIdLayer)
         .layer(MapResponseLayer::new(json_errors))
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
-        ))
-        .layer(DefaultBodyLimit::disable());
+        ));
+    // axum's extractors have a limit of their own (2 MB). Below it, the
+    // layer above is the one that counts, and raising axum's to match would
+    // cost a request-extension insert on every request for nothing.
+    let routes = if limits.body_bytes > AXUM_DEFAULT_BODY_LIMIT {
+        routes.layer(DefaultBodyLimit::max(limits.body_bytes))
+    } else {
+        routes
+    };
     routes
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -114,33 +101,6 @@ pub fn served_by(router: Router, container: &str) -> Router {
     }))
 }
 
-/// Request ids in the UUID v4 format, from a fast thread-local generator.
-///
-/// tower-http's `MakeRequestUuid` asks the kernel for randomness on every
-/// request (a system call); an id only has to be unique enough to follow one
-/// request through the logs, not unpredictable.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RandomRequestId;
-
-impl MakeRequestId for RandomRequestId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let mut bits = fastrand::u128(..);
-        // Version 4 and the RFC 4122 variant, as a UUID reader expects.
-        bits = (bits & !(0xf << 76)) | (0x4 << 76);
-        bits = (bits & !(0x3 << 62)) | (0x2 << 62);
-        let hex = format!("{bits:032x}");
-        let id = format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        );
-        HeaderValue::from_str(&id).ok().map(RequestId::new)
-    }
-}
-
 /// Binds `0.0.0.0:port`. Inside a container, `127.0.0.1` would accept only
 /// connections from the container itself, so neither the published port nor
 /// other containers could reach the service.
@@ -148,10 +108,29 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
     TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port))).await
 }
 
+mod drain;
+
+/// Longest time a client may take to send a request head (request line and
+/// headers); the connection is closed beyond. Without it, a client sending
+/// its head one byte at a time (slowloris) holds a connection and its
+/// memory for ever: the per-request timeout of [`app`] only starts once the
+/// head has arrived. hyper starts this clock whenever it waits for a head,
+/// so it is also how long an idle kept-alive connection stays open.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Largest request head accepted, request line included: 431 and a close
+/// beyond. hyper's own bound is its read buffer (about 400 KiB); no client
+/// of these services sends more than a few hundred bytes.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
 /// Serves `app` until `shutdown` completes, then drains in-flight requests
 /// for at most `grace`.
+///
+/// HTTP/1.1 only, with the head bounds above (at most 100 headers, hyper's
+/// default: 431 beyond). This is `axum::serve` plus a timer: axum sets none,
+/// and hyper applies no head timeout without one.
 pub async fn serve<F>(
-    listener: TcpListener,
+    mut listener: TcpListener,
     app: Router,
     shutdown: F,
     grace: Duration,
@@ -159,21 +138,40 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopping_tx.send(());
-    });
-    let deadline = async move {
-        if stopping_rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_header_size(MAX_HEAD_BYTES);
+    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // axum's `Listener` retries failed accepts itself (pausing when out
+        // of file descriptors), so one bad moment never stops the server.
+        let stream = tokio::select! {
+            (stream, _) = axum::serve::Listener::accept(&mut listener) => stream,
+            () = &mut shutdown => break,
+        };
+        // Bodies left unread are drained, not reset: see `drain`.
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                app.clone(),
+                |request: hyper::Request<hyper::body::Incoming>| request.map(drain::Drained::new),
+            ));
+        let connection =
+            connections.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // A client that sends garbage, stalls or goes away ends only its
+            // own connection; hyper has already answered 400/431 if it could.
+            if let Err(e) = connection.await {
+                tracing::debug!("connection closed: {e}");
+            }
+        });
+    }
+    // No new connections; idle ones close now, busy ones after their answer.
+    drop(listener);
     tokio::select! {
-        result = server => result,
-        () = deadline => {
+        () = connections.shutdown() => Ok(()),
+        () = tokio::time::sleep(grace) => {
             tracing::warn!(?grace, "requests still in flight after the grace period; exiting anyway");
             Ok(())
         }
@@ -228,6 +226,7 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::extract::Request;
     use axum::{body::Body, routing::get};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
@@ -248,6 +247,16 @@ mod tests {
             Router::new()
                 .route("/ok", get(|| async { "ok" }))
                 .route("/boom", get(boom))
+                .route(
+                    "/whoami",
+                    get(|headers: axum::http::HeaderMap| async move {
+                        // What a log line would show, and what a handler
+                        // forwarding the request (the gateway) would send.
+                        let logged = crate::request_id::with_current(|id| id.map(str::to_owned));
+                        let seen = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok());
+                        format!("{logged:?} {seen:?}")
+                    }),
+                )
                 .route(
                     "/echo",
                     axum::routing::post(|crate::Json(v): crate::Json<serde_json::Value>| async {
@@ -340,6 +349,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn handlers_and_log_lines_see_the_answers_request_id() {
+        for given in [None, Some("abc-123"), Some("")] {
+            let mut request = Request::get("/whoami");
+            if let Some(given) = given {
+                request = request.header(REQUEST_ID, given);
+            }
+            let response = sample()
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let id = response.headers()[REQUEST_ID].to_str().unwrap().to_owned();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                format!("Some({id:?}) Some({id:?})")
+            );
+            match given {
+                Some("") | None => assert_eq!(id.len(), 36, "a fresh id: {id}"),
+                Some(given) => assert_eq!(id, given),
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn served_by_names_the_container_on_every_answer() {
         let app = served_by(sample(), "abc123def456");
         for path in ["/ok", "/nope"] {
@@ -350,6 +383,70 @@ mod tests {
                 .unwrap();
             assert_eq!(response.headers()[SERVED_BY], "abc123def456", "{path}");
         }
+    }
+
+    /// A real server on a loopback port, stopped when the sender drops.
+    async fn spawn_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let listener = bind(0).await.unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], listener.local_addr().unwrap().port()));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(
+            listener,
+            sample(),
+            async move {
+                let _ = stop_rx.await;
+            },
+            Duration::from_secs(1),
+        ));
+        (addr, stop_tx)
+    }
+
+    #[tokio::test]
+    async fn an_oversized_head_is_refused_and_others_are_still_served() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (addr, _stop) = spawn_server().await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "GET /ok HTTP/1.1\r\nhost: x\r\nx-big: {}\r\n\r\n",
+            "a".repeat(MAX_HEAD_BYTES)
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.unwrap();
+        assert!(text.starts_with("HTTP/1.1 431"), "{text}");
+
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /ok HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.unwrap();
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_head_that_never_ends_is_cut_off() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (addr, _stop) = spawn_server().await;
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /ok HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        // The server closes (hyper may first answer 408); a read never
+        // returning would fail the test at the outer bound.
+        let mut rest = Vec::new();
+        tokio::time::timeout(HEAD_TIMEOUT * 2, stream.read_to_end(&mut rest))
+            .await
+            .expect("the server closes a stalled head")
+            .ok();
+        let waited = started.elapsed();
+        assert!(
+            waited >= HEAD_TIMEOUT - Duration::from_millis(500),
+            "closed too early: {waited:?}"
+        );
     }
 
     #[tokio::test]
