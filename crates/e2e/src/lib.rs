@@ -247,8 +247,18 @@ impl Stack {
     /// healthcheck is healthy (compose's own `--wait`).
     #[track_caller]
     pub fn up(&self) -> &Self {
-        self.compose(&["up", "-d", "--build", "--wait", "--wait-timeout", "600"])
-            .ok();
+        self.up_scaled(&[])
+    }
+
+    /// [`Stack::up`] with `--scale service=n` for each pair.
+    #[track_caller]
+    pub fn up_scaled(&self, scales: &[(&str, u32)]) -> &Self {
+        let scales: Vec<String> = scales.iter().map(|(s, n)| format!("{s}={n}")).collect();
+        let mut args = vec!["up", "-d", "--build", "--wait", "--wait-timeout", "600"];
+        for scale in &scales {
+            args.extend(["--scale", scale.as_str()]);
+        }
+        self.compose(&args).ok();
         self
     }
 

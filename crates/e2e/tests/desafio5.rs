@@ -142,20 +142,7 @@ fn scaled_services_share_the_load_and_a_stopped_replica_costs_no_request() {
     let _guard = serial();
     let gateway = free_port();
     let stack = Stack::new("desafio5").env("D5_GATEWAY_PORT", gateway);
-    stack
-        .compose(&[
-            "up",
-            "-d",
-            "--build",
-            "--wait",
-            "--wait-timeout",
-            "600",
-            "--scale",
-            "users_service=3",
-            "--scale",
-            "orders_service=3",
-        ])
-        .ok();
+    stack.up_scaled(&[("users_service", 3), ("orders_service", 3)]);
     wait_until(
         "the gateway to see 3 users replicas",
         Duration::from_secs(20),

@@ -12,6 +12,7 @@
 //! use) driving Debian's Chromium.
 
 use std::{
+    collections::BTreeSet,
     fs,
     path::{Path, PathBuf},
 };
@@ -117,6 +118,50 @@ fn every_readme_has_a_portuguese_twin_and_links_to_it() {
             dir.display()
         );
     }
+}
+
+/// The `${NAME:-default}` variables a compose or stack file interpolates.
+/// `$$` is compose's escape for a literal `$` (a shell's own variable).
+fn compose_variables(yaml: &str) -> BTreeSet<String> {
+    yaml.replace("$$", "")
+        .split("${")
+        .skip(1)
+        .filter_map(|rest| {
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+            (end > 0).then(|| rest[..end].to_owned())
+        })
+        .collect()
+}
+
+/// Every setting a learner can change is listed, with its default, in the
+/// challenge's `.env.example`, and nothing listed there is stale.
+#[test]
+fn every_compose_variable_is_in_env_example() {
+    for n in 1..=5 {
+        let dir = e2e::repo_root().join(format!("desafio{n}"));
+        let mut used = BTreeSet::new();
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                used.extend(compose_variables(&read(&path)));
+            }
+        }
+        let example = dir.join(".env.example");
+        if used.is_empty() {
+            assert!(!example.exists(), "{}: nothing to set", example.display());
+            continue;
+        }
+        let listed: BTreeSet<String> = read(&example)
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| Some(l.split_once('=')?.0.trim().to_owned()))
+            .collect();
+        assert_eq!(used, listed, "{}", example.display());
+    }
+    assert_eq!(
+        compose_variables("a: ${D1_PORT:-8080} b: $${NOT} c: ${X}"),
+        ["D1_PORT", "X"].map(String::from).into()
+    );
 }
 
 #[test]

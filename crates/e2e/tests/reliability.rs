@@ -878,18 +878,7 @@ fn desafio5_one_of_three_replicas_away_costs_no_get() {
     let _timer = Timer::start("desafio5_one_of_three_replicas_away_costs_no_get");
     let gateway = free_port();
     let stack = Stack::new("desafio5").env("D5_GATEWAY_PORT", gateway);
-    stack
-        .compose(&[
-            "up",
-            "-d",
-            "--build",
-            "--wait",
-            "--wait-timeout",
-            "600",
-            "--scale",
-            "users_service=3",
-        ])
-        .ok();
+    stack.up_scaled(&[("users_service", 3)]);
     let three = || {
         wait_until(
             "the gateway to see 3 users replicas",
