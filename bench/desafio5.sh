@@ -6,7 +6,9 @@
 #   gateway  wrk -> d5-gateway -> users service
 #   nginx    wrk -> nginx (plain reverse proxy, keep-alive upstream) -> users service
 #
-# Prints requests/s and p50/p99 latency for each. Needs wrk and nginx from
+# Prints requests/s and p50/p99 latency for each, twice: at a load that keeps
+# every core busy (throughput), and one request at a time (the latency one
+# hop adds; under saturation p50 is mostly time spent waiting in a queue). Needs wrk and nginx from
 # Debian (apt-get install -y wrk nginx) and a Rust toolchain. The binaries
 # run on the host, not in containers, so Docker's port forwarding is not
 # part of what is measured.
@@ -99,10 +101,11 @@ wait_for "http://127.0.0.1:$GATEWAY_PORT/users"
 wait_for "http://127.0.0.1:$NGINX_PORT/users"
 
 # "Requests/sec" and the 50%/99% lines of wrk --latency, in ms.
+# Appends "name p50" to $work/p50 for the comparison below.
 measure() {
-  name=$1 url=$2
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$work/$name.txt"
+  name=$1 url=$2 threads=$3 connections=$4
+  wrk -t"$threads" -c"$connections" -d"$WARMUP" "$url" >/dev/null
+  wrk -t"$threads" -c"$connections" -d"$DURATION" --latency "$url" >"$work/$name.txt"
   awk -v name="$name" '
     function ms(v) {
       if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
@@ -114,12 +117,30 @@ measure() {
     /^ +99%/ { p99 = ms($2) }
     /^Requests\/sec/ { rps = $2 }
     /Non-2xx|Socket errors/ { errors = errors " " $0 }
-    END { printf "%-8s %12.0f %10.3f %10.3f%s\n", name, rps, p50, p99, errors }
-  ' "$work/$name.txt"
+    END {
+      printf "%-8s %12.0f %10.3f %10.3f%s\n", name, rps, p50, p99, errors
+      printf "%s %s\n", name, p50 >> p50file
+    }
+  ' p50file="$work/p50" "$work/$name.txt"
 }
 
-echo "GET /users, $DURATION per case, $THREADS threads, $CONNECTIONS connections, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
-printf "%-8s %12s %10s %10s\n" case "req/s" "p50 ms" "p99 ms"
-measure direct "http://127.0.0.1:$USERS_PORT/users"
-measure gateway "http://127.0.0.1:$GATEWAY_PORT/users"
-measure nginx "http://127.0.0.1:$NGINX_PORT/users"
+# The three cases at one load; then what each proxy adds at p50.
+cases() {
+  threads=$1 connections=$2
+  : >"$work/p50"
+  printf "%-8s %12s %10s %10s\n" case "req/s" "p50 ms" "p99 ms"
+  measure direct "http://127.0.0.1:$USERS_PORT/users" "$threads" "$connections"
+  measure gateway "http://127.0.0.1:$GATEWAY_PORT/users" "$threads" "$connections"
+  measure nginx "http://127.0.0.1:$NGINX_PORT/users" "$threads" "$connections"
+  awk '{ p50[$1] = $2 } END {
+    printf "added at p50 over direct: gateway %.3f ms, nginx %.3f ms\n",
+      p50["gateway"] - p50["direct"], p50["nginx"] - p50["direct"] }' "$work/p50"
+}
+
+echo "GET /users, $DURATION per case, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "Throughput: $THREADS threads, $CONNECTIONS connections (every core busy, so p50 is mostly queueing)"
+cases "$THREADS" "$CONNECTIONS"
+echo
+echo "Latency: 1 connection, one request at a time (what one hop costs)"
+cases 1 1

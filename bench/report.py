@@ -199,7 +199,8 @@ def results_md():
     la, le = m["load_average_start"], R["load_average_end"]
     busy = la[0] > 1.0
     note = (f"**The machine was not idle**: load average {la[0]:.2f} at the start on "
-            f"{m['cores']} cores (a `--builds` run compiles every image just before), "
+            f"{m['cores']} cores (the one-minute average still counts the release build `bench/run` "
+            f"does first, and with `--builds` the image builds), "
             f"{le[0]:.2f} at the end. "
             f"Both sides ran under the same conditions, taking turns scenario by "
             f"scenario, but absolute "

@@ -72,9 +72,26 @@ pub fn app(config: Config) -> Router {
     kit::server::app(routes, kit::server::Limits::default())
 }
 
-/// `datetime.now().isoformat()` of the original, in UTC.
+/// `datetime.now().isoformat()` of the original, in UTC:
+/// `2025-01-01T12:00:00.123456`. Written field by field because `/` calls it
+/// on every request, and chrono's `format` parses its pattern on every call.
 fn iso(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    let mut out = String::with_capacity(26);
+    // A leap second shows as nanoseconds past 1e9; isoformat has none.
+    let micros = t.nanosecond() % 1_000_000_000 / 1_000;
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    out
 }
 
 #[derive(Debug, Serialize)]
@@ -116,4 +133,30 @@ async fn stats(State(state): State<AppState>) -> Json<Stats> {
         start_time: iso(counters.started_at),
         container_name: state.config.basics.container_name.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    #[test]
+    fn iso_matches_pythons_isoformat() {
+        let cases = [
+            Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap(),
+            Utc.timestamp_opt(1_764_241_506, 7_000).unwrap(),
+            Utc.timestamp_opt(4_102_444_799, 999_999_999).unwrap(),
+            Utc::now(),
+        ];
+        for t in cases {
+            let expected: DateTime<Utc> = t;
+            assert_eq!(
+                super::iso(t),
+                expected.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+            );
+        }
+        assert_eq!(
+            super::iso(Utc.timestamp_opt(1_764_241_506, 7_000).unwrap()),
+            "2025-11-27T11:05:06.000007"
+        );
+    }
 }
