@@ -22,6 +22,15 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, TransactionBehavior};
 /// The file name inside the data directory, as in the write-up.
 pub const DB_FILE: &str = "data.db";
 
+/// The table every run makes sure of before it adds its row.
+pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS alunos (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    nome      TEXT    NOT NULL,
+    idade     INTEGER NOT NULL,
+    curso     TEXT    NOT NULL,
+    criado_em TEXT    NOT NULL
+)";
+
 /// How long a writer waits for the others before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -117,16 +126,8 @@ pub fn run(dir: &Path, aluno: &NewAluno) -> Result<Report, WriterError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| classify(dir, &path, e))?;
-    tx.execute_batch(
-        "CREATE TABLE IF NOT EXISTS alunos (
-             id        INTEGER PRIMARY KEY AUTOINCREMENT,
-             nome      TEXT    NOT NULL,
-             idade     INTEGER NOT NULL,
-             curso     TEXT    NOT NULL,
-             criado_em TEXT    NOT NULL
-         )",
-    )
-    .map_err(|e| classify(dir, &path, e))?;
+    tx.execute_batch(SCHEMA)
+        .map_err(|e| classify(dir, &path, e))?;
     let criado_em = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
     tx.execute(
         "INSERT INTO alunos (nome, idade, curso, criado_em) VALUES (?1, ?2, ?3, ?4)",

@@ -421,16 +421,7 @@ fn d2_seed(volume: &str, holder: &str) {
     let path = dir.path().join("data.db");
     let mut db = rusqlite::Connection::open(&path).unwrap();
     let tx = db.transaction().unwrap();
-    tx.execute_batch(
-        "CREATE TABLE alunos (
-             id        INTEGER PRIMARY KEY AUTOINCREMENT,
-             nome      TEXT    NOT NULL,
-             idade     INTEGER NOT NULL,
-             curso     TEXT    NOT NULL,
-             criado_em TEXT    NOT NULL
-         )",
-    )
-    .unwrap();
+    tx.execute_batch(d2_writer::SCHEMA).unwrap();
     for i in 0..D2_SEED_ROWS {
         tx.execute(
             "INSERT INTO alunos (nome, idade, curso, criado_em) VALUES (?1, 20, 'Semente', '2026-01-01 00:00:00')",
