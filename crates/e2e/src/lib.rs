@@ -425,6 +425,31 @@ impl Drop for Cleanup {
     }
 }
 
+/// Puts `file` into `volume` as `/data/<name>` through `holder`, a stopped
+/// container of `image` that mounts the volume at `/data` (`docker create`,
+/// then `docker cp`): the way to seed a volume when the image has no shell.
+/// Removing `holder` is the caller's (see [`Cleanup`]).
+#[track_caller]
+pub fn copy_into_volume(file: &Path, volume: &str, holder: &str, image: &str, name: &str) {
+    let mount = format!("{volume}:/data");
+    docker(&["create", "--name", holder, "-v", &mount, image]).ok();
+    let source = file.to_str().expect("a UTF-8 path");
+    docker(&["cp", source, &format!("{holder}:/data/{name}")]).ok();
+}
+
+/// Desafio 5 with the write-up's direct ports too (`compose.direct.yaml`),
+/// each published on a free host port, not started yet: the stack and its
+/// gateway, users and orders ports.
+pub fn desafio5_direct() -> (Stack, u16, u16, u16) {
+    let (gateway, users, orders) = (free_port(), free_port(), free_port());
+    let stack = Stack::new("desafio5")
+        .file("compose.direct.yaml")
+        .env("D5_GATEWAY_PORT", gateway)
+        .env("D5_USERS_PORT", users)
+        .env("D5_ORDERS_PORT", orders);
+    (stack, gateway, users, orders)
+}
+
 /// `docker inspect --format FORMAT target`, trimmed.
 #[track_caller]
 pub fn inspect(target: &str, format: &str) -> String {

@@ -971,12 +971,7 @@ fn desafio4_services() {
 fn desafio5_gateway_and_services() {
     let _guard = serial();
     let since = Instant::now();
-    let (gateway, users, orders) = (free_port(), free_port(), free_port());
-    let stack = Stack::new("desafio5")
-        .file("compose.direct.yaml")
-        .env("D5_GATEWAY_PORT", gateway)
-        .env("D5_USERS_PORT", users)
-        .env("D5_ORDERS_PORT", orders);
+    let (stack, gateway, users, orders) = e2e::desafio5_direct();
     stack.up();
     attack(
         &stack,

@@ -163,14 +163,8 @@ fn a_file_that_is_not_sqlite_is_left_untouched() {
     let original = dir.path().join("data.db");
     let content = "nome;idade\nAna;20\nisto não é um banco SQLite\n".repeat(50);
     std::fs::write(&original, &content).unwrap();
+    e2e::copy_into_volume(&original, volume, holder, "d2-image", "data.db");
     let mount = format!("{volume}:/data");
-    docker(&["create", "--name", holder, "-v", &mount, "d2-image"]).ok();
-    docker(&[
-        "cp",
-        original.to_str().unwrap(),
-        &format!("{holder}:/data/data.db"),
-    ])
-    .ok();
 
     let run = docker(&["run", "--rm", "-v", &mount, "d2-image"]);
     assert_eq!(run.code(), Some(1), "{run:?}");

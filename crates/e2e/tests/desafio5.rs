@@ -41,12 +41,7 @@ fn raw_get(port: u16, target: &str) -> String {
 #[test]
 fn direct_ports_gateway_contract_request_ids_and_an_upstream_down() {
     let _guard = serial();
-    let (gateway, users, orders) = (free_port(), free_port(), free_port());
-    let stack = Stack::new("desafio5")
-        .file("compose.direct.yaml")
-        .env("D5_GATEWAY_PORT", gateway)
-        .env("D5_USERS_PORT", users)
-        .env("D5_ORDERS_PORT", orders);
+    let (stack, gateway, users, orders) = e2e::desafio5_direct();
     stack.up();
 
     // The write-up's direct calls, and the same through the gateway.

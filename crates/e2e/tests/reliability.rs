@@ -435,14 +435,7 @@ fn d2_seed(volume: &str, holder: &str) {
     // database for `cp -a`), keeping its mode: writable by all, so the
     // writer (user 65532) can write it.
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
-    let mount = format!("{volume}:/data");
-    docker(&["create", "--name", holder, "-v", &mount, "d2-image"]).ok();
-    docker(&[
-        "cp",
-        path.to_str().unwrap(),
-        &format!("{holder}:/data/data.db"),
-    ])
-    .ok();
+    e2e::copy_into_volume(&path, volume, holder, "d2-image", "data.db");
 }
 
 /// Four writers insert in a loop (`docker run` of the writer image, again
