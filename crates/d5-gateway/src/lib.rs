@@ -13,11 +13,26 @@ pub mod proxy;
 pub mod runner;
 pub mod upstream;
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
 
-use axum::{extract::State, routing::any, routing::get, Router};
+use axum::{
+    body::{Bytes, HttpBody},
+    extract::{Request, State},
+    response::Response,
+    routing::get,
+    Router,
+};
 use kit::{config::Env, Json};
 use serde::Serialize;
+use tower::Service;
 use upstream::{ServiceAddr, Upstream, UpstreamHealth};
 
 /// Settings, from the environment.
@@ -171,15 +186,46 @@ async fn health(State(gateway): State<Arc<Gateway>>) -> Json<Health> {
     })
 }
 
-/// The full application: the forwarded prefixes, `/health`, and the shared
-/// layers (which give every request an `x-request-id` that is forwarded).
-pub fn app(gateway: Arc<Gateway>) -> Router {
-    let routes = Router::new()
+/// The gateway as one service: `/users...` and `/orders...` go straight to
+/// [`proxy::handle`], everything else (`/health`, JSON 404s) to a `Router`
+/// with kit's shared layers.
+#[derive(Debug, Clone)]
+pub struct App {
+    gateway: Arc<Gateway>,
+    rest: Router,
+}
+
+/// The full application (see [`App`]).
+pub fn app(gateway: Arc<Gateway>) -> App {
+    let rest = Router::new()
         .route("/health", get(health))
-        .route("/users", any(proxy::forward))
-        .route("/users/{*rest}", any(proxy::forward))
-        .route("/orders", any(proxy::forward))
-        .route("/orders/{*rest}", any(proxy::forward))
-        .with_state(gateway);
-    kit::server::app(routes, kit::server::Limits::default())
+        .with_state(Arc::clone(&gateway));
+    App {
+        gateway,
+        rest: kit::server::app(rest, kit::server::Limits::default()),
+    }
+}
+
+impl<B> Service<Request<B>> for App
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        if self.gateway.route(request.uri().path()).is_some() {
+            let gateway = Arc::clone(&self.gateway);
+            Box::pin(async move { Ok(proxy::handle(gateway, request).await) })
+        } else {
+            // A Router is always ready; it needs no poll_ready first.
+            Box::pin(self.rest.call(request))
+        }
+    }
 }

@@ -2,6 +2,9 @@ use std::process::ExitCode;
 
 use d5_gateway::{runner, Config, Gateway};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Held to the end of main: dropping it flushes the last log lines.
     let _logs = match kit::telemetry::init() {

@@ -6,13 +6,15 @@
 //! dot segments and their encodings are refused before that), so no request
 //! can point it at an address of the caller's choosing.
 
-use std::{sync::Arc, time::Instant};
+use std::{panic::AssertUnwindSafe, sync::Arc, time::Instant};
 
 use axum::{
-    body::{Body, Bytes},
-    extract::{Request, State},
+    body::{Body, Bytes, HttpBody},
+    extract::Request,
     http::{header, uri::PathAndQuery, HeaderMap, HeaderName, Method, Response, Uri},
+    response::IntoResponse,
 };
+use futures_util::FutureExt;
 use http_body_util::{BodyExt, Full, Limited};
 use kit::ApiError;
 
@@ -70,28 +72,28 @@ fn is_hop_by_hop(name: &HeaderName) -> bool {
         || matches!(name.as_str(), "keep-alive" | "proxy-connection")
 }
 
-/// `headers` without hop-by-hop ones (including those that `Connection`
-/// names), `Host` and `Content-Length` (the client recomputes it).
-pub fn end_to_end(headers: &HeaderMap) -> HeaderMap {
-    let named_by_connection: Vec<String> = headers
+/// Removes from `headers` the hop-by-hop ones, including those that
+/// `Connection` names: they describe one connection, not the message.
+///
+/// In place, and in one pass that hashes nothing when there is nothing to
+/// remove (the usual case): building a new map would hash every name again.
+/// `Content-Length` stays: the body is passed on whole, so it still holds
+/// (and for a HEAD it is the only place the length is).
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    if !headers.keys().any(is_hop_by_hop) {
+        return;
+    }
+    let named_by_connection: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
         .collect();
-    let mut out = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        if is_hop_by_hop(name)
-            || name == header::HOST
-            || name == header::CONTENT_LENGTH
-            || named_by_connection.iter().any(|c| c == name.as_str())
-        {
-            continue;
-        }
-        out.append(name.clone(), value.clone());
+    let present: Vec<HeaderName> = headers.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();
+    for name in present.iter().chain(&named_by_connection) {
+        headers.remove(name);
     }
-    out
 }
 
 /// Why one attempt on one replica failed.
@@ -132,37 +134,90 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// The handler behind `/users...` and `/orders...`.
-pub async fn forward(
-    State(gateway): State<Arc<Gateway>>,
-    request: Request,
-) -> Result<Response<Body>, ApiError> {
+/// Answers one request for `/users...` or `/orders...`.
+///
+/// This is the gateway's hot path, so it runs without a `Router` and its
+/// layers (a boxed service, a task-local, a timer and an allocation or two
+/// each): what kit's layers give every other route, it does here inline and
+/// only where needed. The request keeps the caller's id or gets one, which
+/// the services see and every log line shows; the body is bounded in size
+/// and time; a panic is a JSON 500, not a dropped connection.
+pub async fn handle<B>(gateway: Arc<Gateway>, mut request: Request<B>) -> Response<Body>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<axum::BoxError>,
+{
+    let id = kit::request_id::ensure(request.headers_mut());
+    // Boxed: this future holds every step of an exchange (several KB), and
+    // each wrapper below would otherwise copy it whole as it moves it.
+    let forwarded = AssertUnwindSafe(Box::pin(forward(&gateway, request))).catch_unwind();
+    let mut response = match kit::request_id::scope(id.clone(), forwarded).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => e.into_response(),
+        Err(panic) => kit::server::panic_response(panic),
+    };
+    response
+        .headers_mut()
+        .entry(kit::server::REQUEST_ID)
+        .or_insert(id);
+    response
+}
+
+/// The whole request body, within kit's bounds on size (413) and time (408).
+async fn read_body<B>(body: B) -> Result<Bytes, ApiError>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<axum::BoxError>,
+{
+    // Most requests (every GET) have none: no timer, no allocation.
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    let limits = kit::server::Limits::default();
+    if body.size_hint().lower() > limits.body_bytes as u64 {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let read = Limited::new(body, limits.body_bytes).collect();
+    match tokio::time::timeout(limits.request_timeout, read).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::PayloadTooLarge),
+        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
+            "could not read the request body: {}",
+            root_cause(&*e)
+        ))),
+        Err(_) => Err(ApiError::RequestTimeout),
+    }
+}
+
+/// Sends the request to a replica of the upstream its path names, and once
+/// more to another replica if that fails and sending twice is harmless.
+async fn forward<B>(gateway: &Gateway, request: Request<B>) -> Result<Response<Body>, ApiError>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<axum::BoxError>,
+{
     let (parts, body) = request.into_parts();
     check_target(&parts.uri)?;
     let upstream = gateway
         .route(parts.uri.path())
         .ok_or_else(|| ApiError::not_found(format!("no route for {}", parts.uri.path())))?;
-    // Buffered (kit's body limit bounds it) so a retry can send it again.
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
+    // Buffered so a retry can send it again.
+    let body = read_body(body).await?;
     let path_and_query = parts
         .uri
         .path_and_query()
         .cloned()
         .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    // Built again for a retry (rare) rather than cloned for every request.
-    let headers = || {
-        let mut headers = end_to_end(&parts.headers);
-        headers.insert(header::HOST, upstream.host_header.clone());
-        if let Some(host) = parts.headers.get(header::HOST) {
-            headers.insert(HeaderName::from_static("x-forwarded-host"), host.clone());
-        }
-        headers
-    };
+    let mut headers = parts.headers;
+    strip_hop_by_hop(&mut headers);
+    // The upstream's own name, as a client calling it directly would send;
+    // the caller's goes on as X-Forwarded-Host.
+    if let Some(host) = headers.insert(header::HOST, upstream.host_header.clone()) {
+        headers.insert(HeaderName::from_static("x-forwarded-host"), host);
+    }
 
     let attempt = Attempt {
-        gateway: &gateway,
+        gateway,
         upstream,
         method: &parts.method,
         path_and_query: &path_and_query,
@@ -174,7 +229,7 @@ pub async fn forward(
             upstream.name, upstream.addr
         ))
     })?;
-    let failure = match attempt.send(&first, headers()).await {
+    let failure = match attempt.send(&first, headers.clone()).await {
         Ok(response) => return Ok(response),
         Err(failure) => failure,
     };
@@ -195,7 +250,7 @@ pub async fn forward(
         second.addr
     );
     attempt
-        .send(&second, headers())
+        .send(&second, headers)
         .await
         .map_err(|failure| failure.into_api(upstream))
 }
@@ -234,8 +289,8 @@ impl Attempt<'_> {
         let (head, body) = tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| Failure::Timeout(timeout))??;
-        let status = head.status;
-        let headers = end_to_end(&head.headers);
+        let mut head = head;
+        strip_hop_by_hop(&mut head.headers);
         // Debug, not info: one line per request costs the gateway a third of
         // its throughput, and the service logs the request (with the same
         // request id) anyway. The compose file turns it on for learners.
@@ -245,13 +300,10 @@ impl Attempt<'_> {
             self.path_and_query,
             self.upstream.name,
             replica.addr,
-            status.as_u16(),
+            head.status.as_u16(),
             started.elapsed().as_micros()
         );
-        let mut out = Response::new(Body::from(body));
-        *out.status_mut() = status;
-        *out.headers_mut() = headers;
-        Ok(out)
+        Ok(Response::from_parts(head, Body::from(body)))
     }
 }
 
@@ -323,7 +375,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn end_to_end_drops_hop_by_hop_host_length_and_what_connection_names() {
+    fn strip_drops_hop_by_hop_and_what_connection_names() {
         let mut headers = HeaderMap::new();
         for (name, value) in [
             ("connection", "keep-alive, X-Secret"),
@@ -346,10 +398,10 @@ mod tests {
                 axum::http::HeaderValue::from_static(value),
             );
         }
-        let kept = end_to_end(&headers);
-        let mut names: Vec<&str> = kept.keys().map(HeaderName::as_str).collect();
+        strip_hop_by_hop(&mut headers);
+        let mut names: Vec<&str> = headers.keys().map(HeaderName::as_str).collect();
         names.sort_unstable();
-        assert_eq!(names, ["accept", "x-request-id"]);
+        assert_eq!(names, ["accept", "content-length", "host", "x-request-id"]);
     }
 
     #[test]

@@ -212,7 +212,10 @@ async fn other_paths_are_404_and_tricks_are_400_without_calling_anyone() {
 async fn absolute_form_over_a_real_socket_is_refused() {
     let users = serve(echo("u1")).await;
     let gw = gateway(&[users], &[], &[]);
-    let addr = serve(app(gw)).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let never = std::future::pending::<()>();
+    tokio::spawn(kit::server::serve(listener, app(gw), never, Duration::ZERO));
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(b"GET http://example.com:80/users HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n")

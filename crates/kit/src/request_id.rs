@@ -16,7 +16,7 @@ use std::{
     task::{Context, Poll},
 };
 
-use axum::http::{HeaderName, HeaderValue, Request, Response};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use tower::{Layer, Service};
 
 /// The header that carries a request's id from the gateway to the services.
@@ -100,15 +100,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let name = HeaderName::from_static(REQUEST_ID);
-        let id = match request.headers().get(&name) {
-            Some(given) if acceptable(given) => given.clone(),
-            _ => {
-                let id = generate();
-                request.headers_mut().insert(name, id.clone());
-                id
-            }
-        };
+        let id = ensure(request.headers_mut());
         // Inner services may log while building their future, too.
         let inner = CURRENT.sync_scope(id.clone(), || self.inner.call(request));
         ResponseFuture {
@@ -116,6 +108,28 @@ where
             id: Some(id),
         }
     }
+}
+
+/// The request's id: the caller's `x-request-id` if it is a sensible one,
+/// or a fresh one, which is then set in `headers` so that a handler
+/// forwarding them (the gateway) passes it on.
+pub fn ensure(headers: &mut HeaderMap) -> HeaderValue {
+    let name = HeaderName::from_static(REQUEST_ID);
+    match headers.get(&name) {
+        Some(given) if acceptable(given) => given.clone(),
+        _ => {
+            let id = generate();
+            headers.insert(name, id.clone());
+            id
+        }
+    }
+}
+
+/// Runs `future` with `id` as the current request's id, the one
+/// [`with_current`] (and so every log line) sees. [`RequestIdLayer`] does
+/// this for the handlers of a `Router`; this is for a service without one.
+pub fn scope<F: Future>(id: HeaderValue, future: F) -> impl Future<Output = F::Output> {
+    CURRENT.scope(id, future)
 }
 
 fn acceptable(id: &HeaderValue) -> bool {

@@ -8,10 +8,10 @@
 //! until the shutdown future completes, lets in-flight requests finish, and
 //! gives up after a grace period so a stop never hangs.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{convert::Infallible, future::Future, net::SocketAddr, time::Duration};
 
 use axum::{
-    extract::DefaultBodyLimit,
+    extract::{DefaultBodyLimit, Request},
     http::{header, HeaderValue, StatusCode},
     middleware,
     response::{IntoResponse, Response},
@@ -110,6 +110,8 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
 
 mod drain;
 
+pub use drain::Drained;
+
 /// Longest time a client may take to send a request head (request line and
 /// headers); the connection is closed beyond. Without it, a client sending
 /// its head one byte at a time (slowloris) holds a connection and its
@@ -129,13 +131,25 @@ pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// HTTP/1.1 only, with the head bounds above (at most 100 headers, hyper's
 /// default: 431 beyond). This is `axum::serve` plus a timer: axum sets none,
 /// and hyper applies no head timeout without one.
-pub async fn serve<F>(
+///
+/// `app` is usually a `Router` from [`app`]; any service that answers every
+/// request (its error type is `Infallible`) will do, such as a proxy that
+/// handles its hot path without a router.
+pub async fn serve<S, B, F>(
     mut listener: TcpListener,
-    app: Router,
+    app: S,
     shutdown: F,
     grace: Duration,
 ) -> std::io::Result<()>
 where
+    S: tower::Service<Request<Drained>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: axum::body::HttpBody + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<axum::BoxError>,
     F: Future<Output = ()> + Send + 'static,
 {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -155,7 +169,7 @@ where
         let service =
             hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
                 app.clone(),
-                |request: hyper::Request<hyper::body::Incoming>| request.map(drain::Drained::new),
+                |request: hyper::Request<hyper::body::Incoming>| request.map(Drained::new),
             ));
         let connection =
             connections.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
@@ -214,7 +228,9 @@ where
     Response::from_parts(parts, body.into())
 }
 
-fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+/// The JSON 500 a panicking handler's request gets (the detail goes to the
+/// log only).
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     let detail = panic
         .downcast_ref::<String>()
         .map(String::as_str)

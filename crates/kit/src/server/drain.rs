@@ -25,9 +25,10 @@ const MAX_BYTES: usize = 1024 * 1024;
 /// Longest time spent reading them.
 const MAX_TIME: Duration = Duration::from_secs(5);
 
-/// `Incoming`, drained in the background if dropped before its end.
+/// A request body (hyper's `Incoming`), drained in the background if
+/// dropped before its end.
 #[derive(Debug)]
-pub(super) struct Drained(Option<Incoming>);
+pub struct Drained(Option<Incoming>);
 
 impl Drained {
     pub(super) fn new(body: Incoming) -> Self {
