@@ -6,18 +6,22 @@
 #   gateway  wrk -> d5-gateway -> users service
 #   nginx    wrk -> nginx (plain reverse proxy, keep-alive upstream) -> users service
 #
-# Prints requests/s and p50/p99 latency for each, twice: at a load that keeps
-# every core busy (throughput), and one request at a time (the latency one
-# hop adds; under saturation p50 is mostly time spent waiting in a queue). Needs wrk and nginx from
-# Debian (apt-get install -y wrk nginx) and a Rust toolchain. The binaries
-# run on the host, not in containers, so Docker's port forwarding is not
-# part of what is measured.
+# Prints requests/s and p50/p99 latency for each, twice: at a load that
+# keeps every core busy (throughput), and one request at a time (the latency
+# one hop adds; under saturation p50 is mostly time spent waiting in a
+# queue). On a small shared machine one run of each case varies by several
+# percent from the next, so each pass runs ROUNDS rounds, the three cases in
+# a different order each round, and prints every round and the medians.
+# Needs wrk and nginx from Debian (apt-get install -y wrk nginx) and a Rust
+# toolchain. The binaries run on the host, not in containers, so Docker's
+# port forwarding is not part of what is measured.
 #
-#   bench/desafio5.sh                 # 10 s per case, 2 threads, 16 connections
-#   DURATION=30s CONNECTIONS=64 bench/desafio5.sh
+#   bench/desafio5.sh                 # 5 rounds of 5 s per case, 2 threads, 16 connections
+#   ROUNDS=5 DURATION=30s CONNECTIONS=64 bench/desafio5.sh
 set -eu
 
-DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
@@ -100,8 +104,8 @@ wait_for "http://127.0.0.1:$USERS_PORT/users"
 wait_for "http://127.0.0.1:$GATEWAY_PORT/users"
 wait_for "http://127.0.0.1:$NGINX_PORT/users"
 
-# "Requests/sec" and the 50%/99% lines of wrk --latency, in ms.
-# Appends "name p50" to $work/p50 for the comparison below.
+# One case: "Requests/sec" and the 50%/99% lines of wrk --latency (in ms),
+# printed and appended as "name rps p50 p99" to $work/results.
 measure() {
   name=$1 url=$2 threads=$3 connections=$4
   wrk -t"$threads" -c"$connections" -d"$WARMUP" "$url" >/dev/null
@@ -118,26 +122,62 @@ measure() {
     /^Requests\/sec/ { rps = $2 }
     /Non-2xx|Socket errors/ { errors = errors " " $0 }
     END {
-      printf "%-8s %12.0f %10.3f %10.3f%s\n", name, rps, p50, p99, errors
-      printf "%s %s\n", name, p50 >> p50file
+      printf "  %-8s %12.0f %10.3f %10.3f%s\n", name, rps, p50, p99, errors
+      printf "%s %s %s %s\n", name, rps, p50, p99 >> results
     }
-  ' p50file="$work/p50" "$work/$name.txt"
+  ' results="$work/results" "$work/$name.txt"
 }
 
-# The three cases at one load; then what each proxy adds at p50.
+url_of() {
+  case $1 in
+    direct) echo "http://127.0.0.1:$USERS_PORT/users" ;;
+    gateway) echo "http://127.0.0.1:$GATEWAY_PORT/users" ;;
+    nginx) echo "http://127.0.0.1:$NGINX_PORT/users" ;;
+  esac
+}
+
+# ROUNDS rounds of the three cases at one load, each round in another order
+# (so neither proxy always runs right after the other), then the medians
+# and what each proxy adds at p50 over the direct call.
 cases() {
   threads=$1 connections=$2
-  : >"$work/p50"
-  printf "%-8s %12s %10s %10s\n" case "req/s" "p50 ms" "p99 ms"
-  measure direct "http://127.0.0.1:$USERS_PORT/users" "$threads" "$connections"
-  measure gateway "http://127.0.0.1:$GATEWAY_PORT/users" "$threads" "$connections"
-  measure nginx "http://127.0.0.1:$NGINX_PORT/users" "$threads" "$connections"
-  awk '{ p50[$1] = $2 } END {
-    printf "added at p50 over direct: gateway %.3f ms, nginx %.3f ms\n",
-      p50["gateway"] - p50["direct"], p50["nginx"] - p50["direct"] }' "$work/p50"
+  : >"$work/results"
+  printf "  %-8s %12s %10s %10s\n" case "req/s" "p50 ms" "p99 ms"
+  round=1
+  while [ "$round" -le "$ROUNDS" ]; do
+    case $((round % 3)) in
+      1) order="direct gateway nginx" ;;
+      2) order="nginx direct gateway" ;;
+      0) order="gateway nginx direct" ;;
+    esac
+    echo "round $round"
+    for name in $order; do
+      measure "$name" "$(url_of "$name")" "$threads" "$connections"
+    done
+    round=$((round + 1))
+  done
+  awk '
+    function median(list, n,   i, j, t, v) {
+      split(list, v, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    { n[$1]++; rps[$1] = rps[$1] " " $2; p50[$1] = p50[$1] " " $3; p99[$1] = p99[$1] " " $4 }
+    END {
+      print "median of the rounds"
+      split("direct gateway nginx", names, " ")
+      for (i = 1; i <= 3; i++) {
+        c = names[i]
+        r[c] = median(rps[c], n[c]); q[c] = median(p50[c], n[c])
+        printf "  %-8s %12.0f %10.3f %10.3f\n", c, r[c], q[c], median(p99[c], n[c])
+      }
+      printf "gateway throughput / nginx throughput: %.2fx\n", r["gateway"] / r["nginx"]
+      printf "added at p50 over direct: gateway %.3f ms, nginx %.3f ms\n",
+        q["gateway"] - q["direct"], q["nginx"] - q["direct"]
+    }' "$work/results"
 }
 
-echo "GET /users, $DURATION per case, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "GET /users, $ROUNDS rounds of $DURATION per case, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "Throughput: $THREADS threads, $CONNECTIONS connections (every core busy, so p50 is mostly queueing)"
 cases "$THREADS" "$CONNECTIONS"

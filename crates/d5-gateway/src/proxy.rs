@@ -90,7 +90,11 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         .flat_map(|v| v.split(','))
         .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
         .collect();
-    let present: Vec<HeaderName> = headers.keys().filter(|n| is_hop_by_hop(n)).cloned().collect();
+    let present: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| is_hop_by_hop(n))
+        .cloned()
+        .collect();
     for name in present.iter().chain(&named_by_connection) {
         headers.remove(name);
     }
@@ -266,15 +270,15 @@ struct Attempt<'a> {
 
 impl Attempt<'_> {
     async fn send(&self, replica: &Replica, headers: HeaderMap) -> Result<Response<Body>, Failure> {
-        let started = Instant::now();
-        let mut uri = axum::http::uri::Parts::default();
-        uri.scheme = Some(axum::http::uri::Scheme::HTTP);
-        uri.authority = Some(replica.authority.clone());
-        uri.path_and_query = Some(self.path_and_query.clone());
-        let uri = Uri::from_parts(uri).map_err(|e| Failure::Broken(e.to_string()))?;
+        // Read only for the debug line below: a clock read per request is
+        // not free when nothing shows it.
+        let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
         let mut request = axum::http::Request::new(Full::new(self.body.clone()));
         *request.method_mut() = self.method.clone();
-        *request.uri_mut() = uri;
+        // Origin-form (`/users?x=1`), as a client sends to the server itself:
+        // hyper's connection-level client writes the target it is given,
+        // and the absolute form is for talking to a proxy.
+        *request.uri_mut() = Uri::from(self.path_and_query.clone());
         *request.headers_mut() = headers;
         let timeout = self.gateway.config.upstream_timeout;
         // One bound for the whole exchange: connecting, the answer's head
@@ -301,7 +305,7 @@ impl Attempt<'_> {
             self.upstream.name,
             replica.addr,
             head.status.as_u16(),
-            started.elapsed().as_micros()
+            started.map_or(0, |t| t.elapsed().as_micros())
         );
         Ok(Response::from_parts(head, Body::from(body)))
     }
@@ -354,6 +358,9 @@ impl Attempt<'_> {
 
 /// The whole body, or a failure if it breaks or is too large (a stall is
 /// bounded by the caller's timeout).
+///
+/// A small answer arrives as one frame, which is kept as it is: no copy and
+/// no list of frames (`BodyExt::collect` would make both).
 async fn read_capped(headers: &HeaderMap, body: hyper::body::Incoming) -> Result<Bytes, Failure> {
     let too_large = || Failure::Broken(format!("answer larger than {MAX_RESPONSE_BYTES} bytes"));
     let declared = headers
@@ -363,11 +370,31 @@ async fn read_capped(headers: &HeaderMap, body: hyper::body::Incoming) -> Result
     if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, MAX_RESPONSE_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(e) => Err(Failure::Broken(root_cause(&*e))),
+    let mut body = body;
+    let mut first = Bytes::new();
+    let mut more: Option<Vec<u8>> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Failure::Broken(root_cause(&e)))?;
+        // Trailers (rare in answers) are not passed on.
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let so_far = first.len() + more.as_ref().map_or(0, Vec::len);
+        if so_far + data.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        match more.as_mut() {
+            None if first.is_empty() => first = data,
+            None => {
+                let mut joined = Vec::with_capacity(first.len() + data.len());
+                joined.extend_from_slice(&first);
+                joined.extend_from_slice(&data);
+                more = Some(joined);
+            }
+            Some(joined) => joined.extend_from_slice(&data),
+        }
     }
+    Ok(more.map_or(first, Bytes::from))
 }
 
 #[cfg(test)]

@@ -57,8 +57,6 @@ impl std::fmt::Display for ServiceAddr {
 #[derive(Debug)]
 pub struct Replica {
     pub addr: SocketAddr,
-    /// `ip:port` as a URI authority, built once rather than per request.
-    pub authority: axum::http::uri::Authority,
     /// Until when (ms since the upstream's epoch) to skip it; 0 means up.
     down_until_ms: AtomicU64,
 }
@@ -67,10 +65,6 @@ impl Replica {
     fn new(addr: SocketAddr) -> Self {
         Self {
             addr,
-            authority: addr
-                .to_string()
-                .parse()
-                .expect("a socket address is a valid URI authority"),
             down_until_ms: AtomicU64::new(0),
         }
     }

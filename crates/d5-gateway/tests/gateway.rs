@@ -43,6 +43,7 @@ fn echo(name: &'static str) -> Router {
             .collect();
         let seen = json!({
             "method": parts.method.as_str(),
+            "target": parts.uri.to_string(),
             "path": parts.uri.path(),
             "query": parts.uri.query(),
             "body": String::from_utf8_lossy(&body),
@@ -124,6 +125,8 @@ async fn forwards_method_path_query_body_status_and_headers() {
     assert_eq!(answer.status, StatusCode::CREATED);
     let seen = &answer.body;
     assert_eq!(seen["method"], "POST");
+    // Origin-form, as to a server; the absolute form is for proxies.
+    assert_eq!(seen["target"], "/users/7?expand=orders&x=1");
     assert_eq!(seen["path"], "/users/7");
     assert_eq!(seen["query"], "expand=orders&x=1");
     assert_eq!(seen["body"], "{\"name\":\"Ana\"}");
@@ -360,6 +363,63 @@ async fn an_upstream_speaking_garbage_is_a_502() {
     let answer = get_path(&gw, "/users").await;
     assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.body);
     assert_eq!(answer.body["error"], "bad_gateway");
+}
+
+/// A raw upstream that answers every request with `head` and then the
+/// `chunks` of a chunked body, one write each.
+async fn chunked_upstream(chunks: Vec<Vec<u8>>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let chunks = chunks.clone();
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = socket.read(&mut buffer).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                            transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+                socket.write_all(head.as_bytes()).await?;
+                for chunk in chunks {
+                    socket
+                        .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                        .await?;
+                    socket.write_all(&chunk).await?;
+                    socket.write_all(b"\r\n").await?;
+                    socket.flush().await?;
+                }
+                socket.write_all(b"0\r\n\r\n").await
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_answer_in_several_chunks_arrives_whole() {
+    let parts = [&b"[{\"id\":1,"[..], b"\"nome\":\"Ana\"}", b",{\"id\":2}]"];
+    let upstream = chunked_upstream(parts.iter().map(|p| p.to_vec()).collect()).await;
+    let gw = gateway(&[upstream], &[], &[]);
+    let answer = get_path(&gw, "/users").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body, json!([{"id": 1, "nome": "Ana"}, {"id": 2}]));
+}
+
+#[tokio::test]
+async fn an_answer_over_the_size_bound_is_a_502() {
+    // 9 chunks of 1 MiB with no declared length: the bound (8 MiB) is
+    // found while reading, not from a header.
+    let upstream = chunked_upstream(vec![vec![b' '; 1024 * 1024]; 9]).await;
+    let gw = gateway(&[upstream], &[], &[]);
+    let answer = get_path(&gw, "/users").await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.body);
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than"),
+        "{}",
+        answer.body
+    );
 }
 
 #[tokio::test]
