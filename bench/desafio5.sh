@@ -65,7 +65,7 @@ wait_for() {
 PORT=$USERS_PORT HOSTNAME=bench "$bin/d5-users" >"$work/users.log" 2>&1 &
 pids="$pids $!"
 PORT=$GATEWAY_PORT USERS_SERVICE=127.0.0.1:$USERS_PORT ORDERS_SERVICE=127.0.0.1:$USERS_PORT \
-  RUST_LOG=info "$bin/d5-gateway" >"$work/gateway.log" 2>&1 &
+  RUST_LOG=info MIMALLOC_ARENA_EAGER_COMMIT=0 "$bin/d5-gateway" >"$work/gateway.log" 2>&1 &
 pids="$pids $!"
 
 mkdir -p "$work/nginx"
