@@ -17,7 +17,7 @@
 # port forwarding is not part of what is measured.
 #
 #   bench/desafio5.sh                 # 5 rounds of 5 s per case, 2 threads, 16 connections
-#   ROUNDS=5 DURATION=30s CONNECTIONS=64 bench/desafio5.sh
+#   ROUNDS=9 DURATION=10s CONNECTIONS=64 bench/desafio5.sh
 set -eu
 
 ROUNDS=${ROUNDS:-5}

@@ -131,7 +131,7 @@ impl Gateway {
     }
 
     /// The upstream that serves `path`, by its first segment.
-    pub fn route(&self, path: &str) -> Option<&Upstream> {
+    pub fn route(&self, path: &str) -> Option<&Arc<Upstream>> {
         let first = path.trim_start_matches('/').split('/').next()?;
         match first {
             "users" => Some(&self.users),
@@ -220,9 +220,10 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        if self.gateway.route(request.uri().path()).is_some() {
+        if let Some(upstream) = self.gateway.route(request.uri().path()) {
+            let upstream = Arc::clone(upstream);
             let gateway = Arc::clone(&self.gateway);
-            Box::pin(async move { Ok(proxy::handle(gateway, request).await) })
+            Box::pin(async move { Ok(proxy::handle(gateway, upstream, request).await) })
         } else {
             // A Router is always ready; it needs no poll_ready first.
             Box::pin(self.rest.call(request))

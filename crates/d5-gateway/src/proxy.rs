@@ -15,7 +15,7 @@ use axum::{
     response::IntoResponse,
 };
 use futures_util::FutureExt;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use kit::ApiError;
 
 use crate::{pool::Connection, upstream::Replica, upstream::Upstream, Gateway};
@@ -146,7 +146,11 @@ fn is_idempotent(method: &Method) -> bool {
 /// only where needed. The request keeps the caller's id or gets one, which
 /// the services see and every log line shows; the body is bounded in size
 /// and time; a panic is a JSON 500, not a dropped connection.
-pub async fn handle<B>(gateway: Arc<Gateway>, mut request: Request<B>) -> Response<Body>
+pub async fn handle<B>(
+    gateway: Arc<Gateway>,
+    upstream: Arc<Upstream>,
+    mut request: Request<B>,
+) -> Response<Body>
 where
     B: HttpBody<Data = Bytes>,
     B::Error: Into<axum::BoxError>,
@@ -154,16 +158,14 @@ where
     let id = kit::request_id::ensure(request.headers_mut());
     // Boxed: this future holds every step of an exchange (several KB), and
     // each wrapper below would otherwise copy it whole as it moves it.
-    let forwarded = AssertUnwindSafe(Box::pin(forward(&gateway, request))).catch_unwind();
+    let forwarded =
+        AssertUnwindSafe(Box::pin(forward(&gateway, &upstream, request))).catch_unwind();
     let mut response = match kit::request_id::scope(id.clone(), forwarded).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => e.into_response(),
         Err(panic) => kit::server::panic_response(panic),
     };
-    response
-        .headers_mut()
-        .entry(kit::server::REQUEST_ID)
-        .or_insert(id);
+    kit::request_id::answer_with(response.headers_mut(), id);
     response
 }
 
@@ -178,33 +180,76 @@ where
         return Ok(Bytes::new());
     }
     let limits = kit::server::Limits::default();
-    if body.size_hint().lower() > limits.body_bytes as u64 {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    let read = Limited::new(body, limits.body_bytes).collect();
-    match tokio::time::timeout(limits.request_timeout, read).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::PayloadTooLarge),
-        Ok(Err(e)) => Err(ApiError::BadRequest(format!(
-            "could not read the request body: {}",
-            root_cause(&*e)
+    match tokio::time::timeout(limits.request_timeout, read_whole(body, limits.body_bytes)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(BodyError::TooLarge)) => Err(ApiError::PayloadTooLarge),
+        Ok(Err(BodyError::Broken(e))) => Err(ApiError::BadRequest(format!(
+            "could not read the request body: {e}"
         ))),
         Err(_) => Err(ApiError::RequestTimeout),
     }
 }
 
-/// Sends the request to a replica of the upstream its path names, and once
+/// Why a body could not be read whole.
+#[derive(Debug)]
+enum BodyError {
+    TooLarge,
+    Broken(String),
+}
+
+/// The whole of `body`, at most `max` bytes (a declared length over it is
+/// refused before reading). A stall is the caller's to bound.
+///
+/// A small body arrives as one frame, which is kept as it is: no copy and no
+/// list of frames (`BodyExt::collect` would make both).
+async fn read_whole<B>(body: B, max: usize) -> Result<Bytes, BodyError>
+where
+    B: HttpBody<Data = Bytes>,
+    B::Error: Into<axum::BoxError>,
+{
+    if body.size_hint().lower() > max as u64 {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = std::pin::pin!(body);
+    let mut first = Bytes::new();
+    let mut more: Option<Vec<u8>> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| BodyError::Broken(root_cause(&*e.into())))?;
+        // Trailers (rare) are not passed on.
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let so_far = first.len() + more.as_ref().map_or(0, Vec::len);
+        if so_far + data.len() > max {
+            return Err(BodyError::TooLarge);
+        }
+        match more.as_mut() {
+            None if first.is_empty() => first = data,
+            None => {
+                let mut joined = Vec::with_capacity(first.len() + data.len());
+                joined.extend_from_slice(&first);
+                joined.extend_from_slice(&data);
+                more = Some(joined);
+            }
+            Some(joined) => joined.extend_from_slice(&data),
+        }
+    }
+    Ok(more.map_or(first, Bytes::from))
+}
+
+/// Sends the request to a replica of `upstream`, and once
 /// more to another replica if that fails and sending twice is harmless.
-async fn forward<B>(gateway: &Gateway, request: Request<B>) -> Result<Response<Body>, ApiError>
+async fn forward<B>(
+    gateway: &Gateway,
+    upstream: &Upstream,
+    request: Request<B>,
+) -> Result<Response<Body>, ApiError>
 where
     B: HttpBody<Data = Bytes>,
     B::Error: Into<axum::BoxError>,
 {
     let (parts, body) = request.into_parts();
     check_target(&parts.uri)?;
-    let upstream = gateway
-        .route(parts.uri.path())
-        .ok_or_else(|| ApiError::not_found(format!("no route for {}", parts.uri.path())))?;
     // Buffered so a retry can send it again.
     let body = read_body(body).await?;
     let path_and_query = parts
@@ -285,7 +330,7 @@ impl Attempt<'_> {
         // and its body.
         let exchange = async {
             let (connection, head, body) = self.exchange(replica, request).await?;
-            let body = read_capped(&head.headers, body).await?;
+            let body = read_capped(body).await?;
             // Only a connection whose answer was read whole can carry another.
             self.gateway.pool.put(replica.addr, connection);
             Ok((head, body))
@@ -356,45 +401,17 @@ impl Attempt<'_> {
     }
 }
 
-/// The whole body, or a failure if it breaks or is too large (a stall is
+/// The whole answer, or a failure if it breaks or is too large (a stall is
 /// bounded by the caller's timeout).
-///
-/// A small answer arrives as one frame, which is kept as it is: no copy and
-/// no list of frames (`BodyExt::collect` would make both).
-async fn read_capped(headers: &HeaderMap, body: hyper::body::Incoming) -> Result<Bytes, Failure> {
-    let too_large = || Failure::Broken(format!("answer larger than {MAX_RESPONSE_BYTES} bytes"));
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
-        return Err(too_large());
-    }
-    let mut body = body;
-    let mut first = Bytes::new();
-    let mut more: Option<Vec<u8>> = None;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Failure::Broken(root_cause(&e)))?;
-        // Trailers (rare in answers) are not passed on.
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        let so_far = first.len() + more.as_ref().map_or(0, Vec::len);
-        if so_far + data.len() > MAX_RESPONSE_BYTES {
-            return Err(too_large());
-        }
-        match more.as_mut() {
-            None if first.is_empty() => first = data,
-            None => {
-                let mut joined = Vec::with_capacity(first.len() + data.len());
-                joined.extend_from_slice(&first);
-                joined.extend_from_slice(&data);
-                more = Some(joined);
+async fn read_capped(body: hyper::body::Incoming) -> Result<Bytes, Failure> {
+    read_whole(body, MAX_RESPONSE_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => {
+                Failure::Broken(format!("answer larger than {MAX_RESPONSE_BYTES} bytes"))
             }
-            Some(joined) => joined.extend_from_slice(&data),
-        }
-    }
-    Ok(more.map_or(first, Bytes::from))
+            BodyError::Broken(e) => Failure::Broken(e),
+        })
 }
 
 #[cfg(test)]

@@ -423,6 +423,18 @@ async fn an_answer_over_the_size_bound_is_a_502() {
 }
 
 #[tokio::test]
+async fn a_request_body_over_kits_bound_is_a_413() {
+    let users = serve(echo("u1")).await;
+    let gw = gateway(&[users], &[], &[]);
+    let big = vec![b'x'; kit::server::Limits::default().body_bytes + 1];
+    let request = Request::post("/users").body(Body::from(big)).unwrap();
+    let answer = call(&gw, request).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(answer.body["error"], "payload_too_large");
+    assert!(answer.headers.contains_key("x-request-id"));
+}
+
+#[tokio::test]
 async fn upstream_error_statuses_pass_through_unchanged() {
     let upstream = serve(Router::new().route(
         "/users/{id}",

@@ -125,6 +125,14 @@ pub fn ensure(headers: &mut HeaderMap) -> HeaderValue {
     }
 }
 
+/// Gives an answer the request's id, unless it already carries one (a
+/// service behind the gateway answers with the id it was given).
+pub fn answer_with(headers: &mut HeaderMap, id: HeaderValue) {
+    headers
+        .entry(HeaderName::from_static(REQUEST_ID))
+        .or_insert(id);
+}
+
 /// Runs `future` with `id` as the current request's id, the one
 /// [`with_current`] (and so every log line) sees. [`RequestIdLayer`] does
 /// this for the handlers of a `Router`; this is for a service without one.
@@ -163,10 +171,7 @@ where
         let this = self.project();
         let mut response = std::task::ready!(this.inner.poll(cx))?;
         if let Some(id) = this.id.take() {
-            response
-                .headers_mut()
-                .entry(HeaderName::from_static(REQUEST_ID))
-                .or_insert(id);
+            answer_with(response.headers_mut(), id);
         }
         Poll::Ready(Ok(response))
     }
