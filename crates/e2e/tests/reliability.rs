@@ -376,11 +376,20 @@ fn graceful_down(stack: &Stack, project: &str, mut plan: Plan) -> (Vec<Vec<Strin
         containers.iter().collect::<Vec<_>>(),
         "a container without a stop event"
     );
+    // `took` runs from the engine's kill event to its die event, so it also
+    // holds the engine's own work after the exit (the published port's
+    // proxy and network torn down while the load still hammers that port).
+    // Measured for service_b: at rest, kill -> exit 8 ms and kill -> die
+    // 36 ms; under strace the process was gone 34 ms after SIGTERM; yet on a
+    // saturated 2-core CI machine kill -> die once took 1.05 s. The bound is
+    // there to catch a process that waits out its drain grace (5 s) or the
+    // engine's stop timeout (10 s, then SIGKILL, also caught above), not to
+    // time the engine.
     for s in &stops {
         assert_ne!(s.signal, "9", "{} was killed", s.container);
         assert_eq!(s.exit_code, 0, "{}: {s:?}", s.container);
         assert!(
-            s.took < Duration::from_secs(1),
+            s.took < Duration::from_secs(3),
             "{} took {:?} to stop",
             s.container,
             s.took
