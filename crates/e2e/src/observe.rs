@@ -62,6 +62,39 @@ pub fn parse_size_mib(text: &str) -> Option<f64> {
     Some(number * factor)
 }
 
+/// What each container of `project` waits for (compose's `depends_on`),
+/// as container names, from the labels compose puts on every container.
+pub fn dependencies(project: &str) -> BTreeMap<String, Vec<String>> {
+    let label = format!("label=com.docker.compose.project={project}");
+    let format = "{{.Names}}\t{{.Label \"com.docker.compose.service\"}}\t{{.Label \"com.docker.compose.depends_on\"}}";
+    let listed = docker(&["ps", "-a", "--filter", &label, "--format", format]).ok();
+    let rows: Vec<Vec<&str>> = listed
+        .stdout
+        .lines()
+        .map(|line| line.split('\t').collect())
+        .collect();
+    let containers_of = |service: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|row| row.get(1) == Some(&service))
+            .map(|row| row[0].to_owned())
+            .collect()
+    };
+    rows.iter()
+        .map(|row| {
+            // "db:service_healthy:false,cache:service_healthy:false"
+            let waits_for = row
+                .get(2)
+                .unwrap_or(&"")
+                .split(',')
+                .filter_map(|entry| entry.split(':').next())
+                .filter(|service| !service.is_empty())
+                .flat_map(containers_of)
+                .collect();
+            (row[0].to_owned(), waits_for)
+        })
+        .collect()
+}
+
 /// `RestartCount` of a container (restarts by its restart policy).
 pub fn restart_count(container: &str) -> u32 {
     crate::inspect(container, "{{.RestartCount}}")

@@ -9,8 +9,8 @@
 //!   Desafio 2's writer killed mid-run without a committed row lost;
 //! - graceful shutdown: `docker compose down` under load: requests in
 //!   flight when the signal comes get their whole answer, nothing is cut
-//!   mid-answer, and every container exits on its stop signal in under a
-//!   second, with exit code 0.
+//!   mid-answer, dependencies stop after their dependents, and every
+//!   container exits on its stop signal, with exit code 0.
 //!
 //! Each test prints its figures as Markdown tables (`--nocapture`). Traffic
 //! goes only to the stacks' published 127.0.0.1 ports.
@@ -25,7 +25,7 @@ use std::{
 
 use e2e::{
     docker, free_port, http,
-    load::{table, FaultFigures, FaultWindow, Load, Outcome, Plan, Records, Request},
+    load::{table, FaultFigures, FaultWindow, Load, Outcome, Plan, Record, Records, Request},
     observe, serial, wait_until, Cleanup, Stack,
 };
 
@@ -279,19 +279,26 @@ fn assert_recovered(figures: &[FaultFigures]) {
 /// `docker compose down` under an unpaced load (every worker always has a
 /// request on its way), then:
 ///
-/// - every request in flight when the command began gets its whole 2xx
-///   answer;
+/// - every request in flight when the command began gets its whole answer;
 /// - no answer at all is cut (some bytes, then the end of the connection),
-///   malformed, late or a non-2xx: a request the server had started to read
-///   is answered in full;
+///   malformed, late or an error other than a dependency's 503: a request
+///   the server had started to read is answered in full;
+/// - compose stops a container only once everything that depends on it has
+///   exited (web before db and cache, service_b before service_a, the
+///   gateway before the services), so no request fails because its
+///   dependency went first. A 503 is then a dependency slower than the
+///   service's bound for reasons of its own, answered as designed. Seen once
+///   on a saturated CI machine: eight writes to PostgreSQL answered 503 in
+///   the same 11 ms while compose stopped the containers in front of web
+///   (that `down` took 5.6 s; 1.1 s on an idle machine);
 /// - the only failures are requests that got no byte of an answer:
 ///   `refused` (nothing listens on the port any more) or `closed before an
 ///   answer` (sent on a kept-alive connection just as the stopping server
 ///   closed it as idle, or accepted by Docker's port proxy after the
 ///   container stopped listening): the server never read them, and an HTTP
 ///   client may send such an idempotent request again (RFC 9110 §9.2.2);
-/// - every container exits on its stop signal within a second, code 0
-///   (from the engine's `kill` event to its `die` event).
+/// - every container exits on its stop signal, code 0, within 3 s of the
+///   engine's `kill` event (to its `die` event; see the bound's comment).
 ///
 /// Returns the rows (container, signal, stop time, exit code) and a summary.
 fn graceful_down(stack: &Stack, project: &str, mut plan: Plan) -> (Vec<Vec<String>>, String) {
@@ -300,6 +307,13 @@ fn graceful_down(stack: &Stack, project: &str, mut plan: Plan) -> (Vec<Vec<Strin
     plan.max_requests = 2_000_000;
     let concurrency = plan.concurrency;
     let containers = observe::containers(project);
+    let dependencies = observe::dependencies(project);
+    // Every stack stopped here has a `depends_on`: the order check below
+    // must have something to check.
+    assert!(
+        dependencies.values().any(|waits_for| !waits_for.is_empty()),
+        "{project}: no depends_on found on its containers: {dependencies:?}"
+    );
     let load = Load::start(plan);
     wait_until("the load to flow", Duration::from_secs(10), || {
         (load.counts().0 >= 500).then_some(())
@@ -320,9 +334,12 @@ fn graceful_down(stack: &Stack, project: &str, mut plan: Plan) -> (Vec<Vec<Strin
         .iter()
         .filter(|r| r.start < before && r.end() > before)
         .collect();
+    // A whole answer: a 2xx, or the service's own 503 for a dependency
+    // that did not answer in time (the stop order is asserted below).
+    let whole = |r: &Record| r.ok() || r.outcome == Outcome::Answered(503);
     let in_flight_failed: Vec<String> = in_flight
         .iter()
-        .filter(|r| !r.ok())
+        .filter(|r| !whole(r))
         .map(|r| format!("{} at {:?}: {}", r.label, r.start, r.outcome))
         .collect();
     let during = Records(
@@ -334,15 +351,20 @@ fn graceful_down(stack: &Stack, project: &str, mut plan: Plan) -> (Vec<Vec<Strin
     );
     let bad: Vec<String> = records
         .iter()
-        .filter(|r| !r.ok() && !matches!(r.outcome, Outcome::Refused | Outcome::Unanswered))
-        .map(|r| format!("{} at {:?}: {}", r.label, r.start, r.outcome))
+        .filter(|r| !whole(r) && !matches!(r.outcome, Outcome::Refused | Outcome::Unanswered))
+        .map(|r| {
+            format!(
+                "{} at {:?} (took {:?}): {}",
+                r.label, r.start, r.latency, r.outcome
+            )
+        })
         .collect();
     let summary = format!(
         "{project}: `docker compose down` took {} under an unpaced load of {} workers; {} requests in flight when it began, {} answered 2xx; requests sent after it began: {}",
         ms(down_took),
         concurrency,
         in_flight.len(),
-        in_flight.len() - in_flight_failed.len(),
+        in_flight.iter().filter(|r| r.ok()).count(),
         outcomes(&during),
     );
     let rows: Vec<Vec<String>> = stops
@@ -385,6 +407,17 @@ fn graceful_down(stack: &Stack, project: &str, mut plan: Plan) -> (Vec<Vec<Strin
     // there to catch a process that waits out its drain grace (5 s) or the
     // engine's stop timeout (10 s, then SIGKILL, also caught above), not to
     // time the engine.
+    let stop_of: BTreeMap<&str, &observe::Stop> =
+        stops.iter().map(|s| (s.container.as_str(), s)).collect();
+    for (dependent, waits_for) in &dependencies {
+        for dependency in waits_for {
+            let (first, then) = (stop_of[dependent.as_str()], stop_of[dependency.as_str()]);
+            assert!(
+                then.signalled_at >= first.died_at,
+                "{dependency} was signalled before {dependent}, which depends on it, had exited"
+            );
+        }
+    }
     for s in &stops {
         assert_ne!(s.signal, "9", "{} was killed", s.container);
         assert_eq!(s.exit_code, 0, "{}: {s:?}", s.container);
