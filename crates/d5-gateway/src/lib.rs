@@ -8,6 +8,7 @@
 //! DNS and spreads requests over them, and [`proxy`] bounds every call in time
 //! and turns each way an upstream fails into a JSON 502, 503 or 504.
 
+pub mod h1;
 pub mod pool;
 pub mod proxy;
 pub mod runner;

@@ -1,18 +1,16 @@
 //! Kept-alive HTTP/1.1 connections to the replicas, for one serving thread.
 //!
-//! The gateway forwards with hyper's own client rather than reqwest, which
-//! parses a URL string (host names through IDNA included) and runs its
-//! redirect policy on every request: callgrind counted those at more than a
-//! quarter of the gateway's work per request. (A proxy must not follow
-//! redirects anyway: the caller sees them.)
+//! The gateway forwards with its own HTTP/1.1 exchange ([`crate::h1`])
+//! rather than reqwest, which parses a URL string (host names through IDNA
+//! included) and runs its redirect policy on every request: callgrind
+//! counted those at more than a quarter of the gateway's work per request.
+//! (A proxy must not follow redirects anyway: the caller sees them.)
 //!
 //! hyper-util's pooled client finds a connection in a hash map keyed by
 //! scheme and authority (SipHash, a lock, and a waiter list) on every
 //! request; callgrind put that, with its bookkeeping on return, at about
 //! 8% of the gateway's work per request. Here each serving thread keeps, per
-//! replica address, a short list of idle connections from hyper's own
-//! low-level client (`hyper::client::conn::http1`), the building block
-//! hyper-util's client is made of.
+//! replica address, a short list of idle connections.
 
 use std::{
     net::SocketAddr,
@@ -20,14 +18,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::body::Bytes;
-use http_body_util::Full;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// One connection's request side; its I/O is driven by a task of its own.
-pub type Connection = SendRequest<Full<Bytes>>;
+use crate::h1::Conn;
 
 /// Why no connection could be had.
 #[derive(Debug, thiserror::Error)]
@@ -36,12 +29,10 @@ pub enum ConnectError {
     Timeout(SocketAddr, Duration),
     #[error("connect to {0}: {1}")]
     Io(SocketAddr, std::io::Error),
-    #[error("HTTP handshake with {0}: {1}")]
-    Handshake(SocketAddr, hyper::Error),
 }
 
 /// Idle connections by replica address. One per serving thread: a
-/// connection's task runs on the runtime that opened it.
+/// connection belongs to the event loop of the runtime that opened it.
 #[derive(Debug)]
 pub struct Pool {
     connect_timeout: Duration,
@@ -54,7 +45,7 @@ pub struct Pool {
 }
 
 /// A connection waiting for its next request, and since when.
-type Idle = (Connection, Instant);
+type Idle = (Conn, Instant);
 
 /// Most idle connections kept per replica; more are closed on return.
 const MAX_IDLE_PER_REPLICA: usize = 64;
@@ -69,16 +60,14 @@ impl Pool {
     }
 
     /// An idle connection to `addr` that is still open, if there is one.
-    pub fn take(&self, addr: SocketAddr) -> Option<Connection> {
+    pub fn take(&self, addr: SocketAddr) -> Option<Conn> {
         let mut idle = self
             .idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let list = idle.iter_mut().find(|(a, _)| *a == addr)?;
-        // Not yet `ready` is fine (the connection's task may not have seen
-        // the end of the last answer yet): the caller waits for it.
         while let Some((connection, since)) = list.1.pop() {
-            if since.elapsed() < self.idle_for && !connection.is_closed() {
+            if since.elapsed() < self.idle_for && connection.is_usable() {
                 return Some(connection);
             }
         }
@@ -86,30 +75,18 @@ impl Pool {
     }
 
     /// A new connection to `addr`, within the connect timeout.
-    pub async fn connect(&self, addr: SocketAddr) -> Result<Connection, ConnectError> {
+    pub async fn connect(&self, addr: SocketAddr) -> Result<Conn, ConnectError> {
         let stream = tokio::time::timeout(self.connect_timeout, TcpStream::connect(addr))
             .await
             .map_err(|_| ConnectError::Timeout(addr, self.connect_timeout))?
             .map_err(|e| ConnectError::Io(addr, e))?;
         // Small requests and answers: send each at once.
         let _ = stream.set_nodelay(true);
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| ConnectError::Handshake(addr, e))?;
-        tokio::spawn(async move {
-            // Ends when the replica closes it or the sender is dropped.
-            if let Err(e) = connection.await {
-                tracing::debug!("connection to {addr} ended: {e}");
-            }
-        });
-        Ok(sender)
+        Ok(Conn::new(stream))
     }
 
     /// Gives back a connection whose exchange completed, for reuse.
-    pub fn put(&self, addr: SocketAddr, connection: Connection) {
-        if connection.is_closed() {
-            return;
-        }
+    pub fn put(&self, addr: SocketAddr, connection: Conn) {
         let mut idle = self
             .idle
             .lock()
@@ -143,17 +120,21 @@ mod tests {
         let pool = Pool::new(Duration::from_secs(1), Duration::from_millis(300));
         assert!(pool.take(addr).is_none());
         let mut connection = pool.connect(addr).await.unwrap();
-        connection.ready().await.unwrap();
-        let request = axum::http::Request::get("/")
-            .header("host", "test")
-            .body(Full::new(Bytes::new()))
-            .unwrap();
-        let answer = connection.send_request(request).await.unwrap();
-        assert_eq!(answer.status(), 200);
-        let body = http_body_util::BodyExt::collect(answer.into_body())
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("host", axum::http::HeaderValue::from_static("test"));
+        let answer = connection
+            .exchange(
+                &axum::http::Method::GET,
+                "/",
+                &headers,
+                &Default::default(),
+                1024,
+            )
             .await
             .unwrap();
-        assert_eq!(body.to_bytes(), "ok");
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.body, "ok");
+        assert!(answer.reusable);
         pool.put(addr, connection);
         let again = pool.take(addr);
         assert!(again.is_some(), "a fresh idle connection is reused");

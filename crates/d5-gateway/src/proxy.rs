@@ -15,10 +15,10 @@ use axum::{
     response::IntoResponse,
 };
 use futures_util::FutureExt;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use kit::ApiError;
 
-use crate::{pool::Connection, upstream::Replica, upstream::Upstream, Gateway};
+use crate::{h1, upstream::Replica, upstream::Upstream, Gateway};
 
 /// The largest upstream answer the gateway relays; beyond it, 502.
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
@@ -278,7 +278,7 @@ where
             upstream.name, upstream.addr
         ))
     })?;
-    let failure = match attempt.send(&first, headers.clone()).await {
+    let failure = match attempt.send(&first, &headers).await {
         Ok(response) => return Ok(response),
         Err(failure) => failure,
     };
@@ -299,7 +299,7 @@ where
         second.addr
     );
     attempt
-        .send(&second, headers)
+        .send(&second, &headers)
         .await
         .map_err(|failure| failure.into_api(upstream))
 }
@@ -314,32 +314,24 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    async fn send(&self, replica: &Replica, headers: HeaderMap) -> Result<Response<Body>, Failure> {
+    async fn send(
+        &self,
+        replica: &Replica,
+        headers: &HeaderMap,
+    ) -> Result<Response<Body>, Failure> {
         // Read only for the debug line below: a clock read per request is
         // not free when nothing shows it.
         let started = tracing::enabled!(tracing::Level::DEBUG).then(Instant::now);
-        let mut request = axum::http::Request::new(Full::new(self.body.clone()));
-        *request.method_mut() = self.method.clone();
-        // Origin-form (`/users?x=1`), as a client sends to the server itself:
-        // hyper's connection-level client writes the target it is given,
-        // and the absolute form is for talking to a proxy.
-        *request.uri_mut() = Uri::from(self.path_and_query.clone());
-        *request.headers_mut() = headers;
         let timeout = self.gateway.config.upstream_timeout;
         // One bound for the whole exchange: connecting, the answer's head
         // and its body.
-        let exchange = async {
-            let (connection, head, body) = self.exchange(replica, request).await?;
-            let body = read_capped(body).await?;
-            // Only a connection whose answer was read whole can carry another.
-            self.gateway.pool.put(replica.addr, connection);
-            Ok((head, body))
-        };
-        let (head, body) = tokio::time::timeout(timeout, exchange)
+        let answer = tokio::time::timeout(timeout, self.exchange(replica, headers))
             .await
             .map_err(|_| Failure::Timeout(timeout))??;
-        let mut head = head;
-        strip_hop_by_hop(&mut head.headers);
+        let mut response = Response::new(Body::from(answer.body));
+        *response.status_mut() = answer.status;
+        *response.headers_mut() = answer.headers;
+        strip_hop_by_hop(response.headers_mut());
         // Debug, not info: one line per request costs the gateway a third of
         // its throughput, and the service logs the request (with the same
         // request id) anyway. The compose file turns it on for learners.
@@ -349,69 +341,54 @@ impl Attempt<'_> {
             self.path_and_query,
             self.upstream.name,
             replica.addr,
-            head.status.as_u16(),
+            response.status().as_u16(),
             started.map_or(0, |t| t.elapsed().as_micros())
         );
-        Ok(Response::from_parts(head, Body::from(body)))
+        Ok(response)
     }
-}
 
-impl Attempt<'_> {
-    /// Sends `request` to `replica` on a kept-alive connection if one is
-    /// idle, or a new one. A kept-alive connection that the replica closed
-    /// meanwhile hands the request back unsent; it then goes on a new one.
+    /// Sends the request to `replica` on a kept-alive connection if one is
+    /// idle, or a new one, and reads the whole answer. A kept-alive
+    /// connection that the replica closed just as it was taken gives no
+    /// answer at all; the request then goes again on a new connection, if
+    /// sending it twice is harmless.
     async fn exchange(
         &self,
         replica: &Replica,
-        request: axum::http::Request<Full<Bytes>>,
-    ) -> Result<
-        (
-            Connection,
-            axum::http::response::Parts,
-            hyper::body::Incoming,
-        ),
-        Failure,
-    > {
+        headers: &HeaderMap,
+    ) -> Result<h1::Answer, Failure> {
         let pool = &self.gateway.pool;
-        let mut request = request;
+        // Origin-form (`/users?x=1`), as a client sends to the server itself:
+        // the absolute form is for talking to a proxy.
+        let target = self.path_and_query.as_str();
         if let Some(mut connection) = pool.take(replica.addr) {
-            if connection.ready().await.is_ok() {
-                match connection.try_send_request(request).await {
-                    Ok(response) => {
-                        let (head, body) = response.into_parts();
-                        return Ok((connection, head, body));
+            match connection
+                .exchange(self.method, target, headers, self.body, MAX_RESPONSE_BYTES)
+                .await
+            {
+                Ok(answer) => {
+                    if answer.reusable {
+                        pool.put(replica.addr, connection);
                     }
-                    Err(mut e) => match e.take_message() {
-                        Some(unsent) => request = unsent,
-                        None => return Err(Failure::Broken(root_cause(e.error()))),
-                    },
+                    return Ok(answer);
                 }
+                Err(h1::Error::NoAnswer(_)) if is_idempotent(self.method) => {}
+                Err(e) => return Err(Failure::Broken(e.to_string())),
             }
         }
         let mut connection = pool.connect(replica.addr).await.map_err(|e| {
             self.upstream.mark_down(replica);
             Failure::Connect(e.to_string())
         })?;
-        let response = connection
-            .send_request(request)
+        let answer = connection
+            .exchange(self.method, target, headers, self.body, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|e| Failure::Broken(root_cause(&e)))?;
-        let (head, body) = response.into_parts();
-        Ok((connection, head, body))
+            .map_err(|e| Failure::Broken(e.to_string()))?;
+        if answer.reusable {
+            pool.put(replica.addr, connection);
+        }
+        Ok(answer)
     }
-}
-
-/// The whole answer, or a failure if it breaks or is too large (a stall is
-/// bounded by the caller's timeout).
-async fn read_capped(body: hyper::body::Incoming) -> Result<Bytes, Failure> {
-    read_whole(body, MAX_RESPONSE_BYTES)
-        .await
-        .map_err(|e| match e {
-            BodyError::TooLarge => {
-                Failure::Broken(format!("answer larger than {MAX_RESPONSE_BYTES} bytes"))
-            }
-            BodyError::Broken(e) => Failure::Broken(e),
-        })
 }
 
 #[cfg(test)]

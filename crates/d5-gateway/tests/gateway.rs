@@ -365,6 +365,43 @@ async fn an_upstream_speaking_garbage_is_a_502() {
     assert_eq!(answer.body["error"], "bad_gateway");
 }
 
+/// A replica that answers the first request of each connection and then
+/// closes it, as a service does with a kept-alive connection left idle too
+/// long: the gateway must not lose a request to a connection closed so.
+#[tokio::test]
+async fn a_kept_alive_connection_the_replica_closed_costs_no_request() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = socket.read(&mut buffer).await;
+                // HTTP/1.1 and a length: the gateway keeps the connection.
+                let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                              content-length: 2\r\n\r\n{}";
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    let gw = gateway(&[addr], &[], &[]);
+    for n in 0..5 {
+        let answer = get_path(&gw, "/users").await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "request {n}: {}",
+            answer.body
+        );
+    }
+    // Each request on a connection of its own: none was answered on, or
+    // lost to, a closed one.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 5);
+}
+
 /// A raw upstream that answers every request with `head` and then the
 /// `chunks` of a chunked body, one write each.
 async fn chunked_upstream(chunks: Vec<Vec<u8>>) -> SocketAddr {
