@@ -4,9 +4,10 @@
 //!
 //! Why not hyper's client: each of its connections is a task of its own,
 //! fed through a channel, with a second HTTP state machine; callgrind put
-//! that at half of the gateway's work per proxied request. Here the request's
-//! own task writes the request and reads the answer, on a connection it
-//! takes from the pool and gives back.
+//! that task alone at 39% of the gateway's work per proxied request. Here
+//! the request's own task writes the request and reads the answer, on a
+//! connection it takes from the pool and gives back (33.8k -> 24.5k
+//! instructions per proxied request).
 //!
 //! What a proxy must get right is where an answer ends (RFC 9112 §6.3), or
 //! the next answer on the connection would be read from the wrong place:
@@ -14,8 +15,10 @@
 //! 1. an answer to HEAD, and a 204 or 304, has no body whatever its headers
 //!    say; a 1xx is an interim answer, skipped (101 is refused: the gateway
 //!    upgrades nothing);
-//! 2. `Transfer-Encoding` ending in `chunked`: chunks up to the last one;
-//!    any other coding: up to the end of the connection;
+//! 2. `Transfer-Encoding: chunked`: chunks up to the last one. Any other
+//!    transfer coding (`gzip, chunked`, say) is refused: the gateway passes
+//!    bodies on decoded, without `Transfer-Encoding`, and a body still in
+//!    gzip would reach the caller with nothing saying so;
 //! 3. otherwise `Content-Length`, one valid number (repeated values must
 //!    agree), else the answer is refused;
 //! 4. otherwise: up to the end of the connection.
@@ -347,6 +350,8 @@ fn parse_head(read: &[u8], to_head: bool) -> Result<Option<(usize, Parsed)>, Err
         .code
         .and_then(|code| StatusCode::from_u16(code).ok())
         .ok_or_else(|| broken("invalid status"))?;
+    // httparse's slices point into `read`: their offsets are kept, so that
+    // the values can be cut from the same bytes later, without a copy.
     let start = read.as_ptr() as usize;
     let mut headers = Vec::with_capacity(answer.headers.len());
     for field in answer.headers.iter() {
@@ -378,19 +383,20 @@ impl Parsed {
         }
         let mut headers = HeaderMap::with_capacity(self.headers.len());
         let mut reusable = self.http11;
-        let (mut chunked, mut coded, mut length) = (false, false, None::<usize>);
+        let (mut chunked, mut length) = (false, None::<usize>);
         for (name, range) in self.headers {
             let value = HeaderValue::from_maybe_shared(bytes.slice(range))
                 .map_err(|_| broken(format!("invalid value for {name}")))?;
             // Only the framing headers are read; obs-text in one reads as "".
             let text = || value.to_str().unwrap_or_default();
             if name == header::TRANSFER_ENCODING {
-                coded = true;
-                // The last coding decides; a later header line adds to it.
-                chunked = text()
-                    .rsplit(',')
-                    .next()
-                    .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
+                // Exactly one coding, `chunked`, over all the header's lines.
+                for coding in text().split(',').map(str::trim) {
+                    if chunked || !coding.eq_ignore_ascii_case("chunked") {
+                        return Err(broken(format!("transfer coding {coding:?} not relayed")));
+                    }
+                    chunked = true;
+                }
             } else if name == header::CONTENT_LENGTH {
                 for item in text().split(',') {
                     let item = item.trim();
@@ -417,17 +423,13 @@ impl Parsed {
             || self.status == StatusCode::NOT_MODIFIED
         {
             Framing::Empty
-        } else if coded {
+        } else if chunked {
             // Both framings at once is how requests get smuggled: never
             // trust this connection's boundaries again.
             if length.is_some() {
                 reusable = false;
             }
-            if chunked {
-                Framing::Chunked
-            } else {
-                Framing::UntilClose
-            }
+            Framing::Chunked
         } else {
             match length {
                 Some(0) => Framing::Empty,
@@ -605,6 +607,9 @@ mod tests {
             b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\nxy0\r\n\r\n",
             b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort",
             b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nzipped",
             b"HTTP/1.1 200 OK\r\ncontent-len",
         ] {
             let got = get(reply).await;

@@ -18,7 +18,7 @@ use futures_util::FutureExt;
 use http_body_util::BodyExt;
 use kit::ApiError;
 
-use crate::{h1, upstream::Replica, upstream::Upstream, Gateway};
+use crate::{h1, h1::Conn, upstream::Replica, upstream::Upstream, Gateway};
 
 /// The largest upstream answer the gateway relays; beyond it, 502.
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
@@ -357,35 +357,38 @@ impl Attempt<'_> {
         replica: &Replica,
         headers: &HeaderMap,
     ) -> Result<h1::Answer, Failure> {
-        let pool = &self.gateway.pool;
-        // Origin-form (`/users?x=1`), as a client sends to the server itself:
-        // the absolute form is for talking to a proxy.
-        let target = self.path_and_query.as_str();
-        if let Some(mut connection) = pool.take(replica.addr) {
-            match connection
-                .exchange(self.method, target, headers, self.body, MAX_RESPONSE_BYTES)
-                .await
-            {
-                Ok(answer) => {
-                    if answer.reusable {
-                        pool.put(replica.addr, connection);
-                    }
-                    return Ok(answer);
-                }
+        let broken = |e: h1::Error| Failure::Broken(e.to_string());
+        if let Some(connection) = self.gateway.pool.take(replica.addr) {
+            match self.exchange_on(replica, connection, headers).await {
                 Err(h1::Error::NoAnswer(_)) if is_idempotent(self.method) => {}
-                Err(e) => return Err(Failure::Broken(e.to_string())),
+                answer => return answer.map_err(broken),
             }
         }
-        let mut connection = pool.connect(replica.addr).await.map_err(|e| {
+        let connection = self.gateway.pool.connect(replica.addr).await.map_err(|e| {
             self.upstream.mark_down(replica);
             Failure::Connect(e.to_string())
         })?;
+        self.exchange_on(replica, connection, headers)
+            .await
+            .map_err(broken)
+    }
+
+    /// One exchange on `connection`, which goes back to the pool if it can
+    /// carry another.
+    async fn exchange_on(
+        &self,
+        replica: &Replica,
+        mut connection: Conn,
+        headers: &HeaderMap,
+    ) -> Result<h1::Answer, h1::Error> {
+        // Origin-form (`/users?x=1`), as a client sends to the server itself:
+        // the absolute form is for talking to a proxy.
+        let target = self.path_and_query.as_str();
         let answer = connection
             .exchange(self.method, target, headers, self.body, MAX_RESPONSE_BYTES)
-            .await
-            .map_err(|e| Failure::Broken(e.to_string()))?;
+            .await?;
         if answer.reusable {
-            pool.put(replica.addr, connection);
+            self.gateway.pool.put(replica.addr, connection);
         }
         Ok(answer)
     }
