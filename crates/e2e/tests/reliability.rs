@@ -288,9 +288,9 @@ fn assert_recovered(figures: &[FaultFigures]) {
 ///   gateway before the services), so no request fails because its
 ///   dependency went first. A 503 is then a dependency slower than the
 ///   service's bound for reasons of its own, answered as designed. Seen once
-///   on a saturated CI machine: eight writes to PostgreSQL answered 503 in
-///   the same 11 ms while compose stopped the containers in front of web
-///   (that `down` took 5.6 s; 1.1 s on an idle machine);
+///   on a saturated CI machine: eight writes to PostgreSQL, sent within
+///   11 ms of each other while `down` ran, were answered 503 (that `down`
+///   took 5.6 s; 1.1 s on an idle machine);
 /// - the only failures are requests that got no byte of an answer:
 ///   `refused` (nothing listens on the port any more) or `closed before an
 ///   answer` (sent on a kept-alive connection just as the stopping server
