@@ -107,8 +107,9 @@ enum Failure {
     Connect(String),
     #[error("no answer within {0:?}")]
     Timeout(std::time::Duration),
-    #[error("broken answer: {0}")]
-    Broken(String),
+    /// The exchange failed after connecting; `h1::Error` says how.
+    #[error(transparent)]
+    Broken(h1::Error),
 }
 
 impl Failure {
@@ -357,11 +358,10 @@ impl Attempt<'_> {
         replica: &Replica,
         headers: &HeaderMap,
     ) -> Result<h1::Answer, Failure> {
-        let broken = |e: h1::Error| Failure::Broken(e.to_string());
         if let Some(connection) = self.gateway.pool.take(replica.addr) {
             match self.exchange_on(replica, connection, headers).await {
                 Err(h1::Error::NoAnswer(_)) if is_idempotent(self.method) => {}
-                answer => return answer.map_err(broken),
+                answer => return answer.map_err(Failure::Broken),
             }
         }
         let connection = self.gateway.pool.connect(replica.addr).await.map_err(|e| {
@@ -370,7 +370,7 @@ impl Attempt<'_> {
         })?;
         self.exchange_on(replica, connection, headers)
             .await
-            .map_err(broken)
+            .map_err(Failure::Broken)
     }
 
     /// One exchange on `connection`, which goes back to the pool if it can
