@@ -78,6 +78,23 @@ bench bare-axum "$bare_pid" "http://127.0.0.1:$BARE_PORT/"
 b_rps=$RPS b_p50=$P50 b_p99=$P99
 ratio=$(awk -v a="$s_rps" -v b="$b_rps" 'BEGIN {printf "%.2f", a/b}')
 echo "d1-server / bare axum throughput: ${ratio}x"
+verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.8) ? "met" : "not met"}')
+python3 bench/section.py desafio1 <<MD
+## Desafio 1 against a bare axum handler (bench/desafio1.sh)
+
+$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs; wrk -t$THREADS -c$CONNECTIONS -d$DURATION on loopback,
+each server alone on CPU 0 and wrk on CPU 1. \`GET /\` of d1-server (kit's layers:
+request id, its log span, bounds, JSON errors; one log line per request) against
+\`crates/d1-server/examples/bare.rs\` (the same JSON, chrono's \`format\` for the
+timestamp, no layers, no log line).
+
+| server | req/s | p50 | p99 |
+|---|---:|---:|---:|
+| d1-server | $s_rps | $s_p50 | $s_p99 |
+| bare axum | $b_rps | $b_p50 | $b_p99 |
+
+Throughput ratio ${ratio}x; target at least 0.8x: **$verdict**.
+MD
 cleanup; pids=()
 
 if $with_builds; then

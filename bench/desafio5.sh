@@ -65,7 +65,7 @@ wait_for() {
 PORT=$USERS_PORT HOSTNAME=bench "$bin/d5-users" >"$work/users.log" 2>&1 &
 pids="$pids $!"
 PORT=$GATEWAY_PORT USERS_SERVICE=127.0.0.1:$USERS_PORT ORDERS_SERVICE=127.0.0.1:$USERS_PORT \
-  RUST_LOG=info MIMALLOC_ARENA_EAGER_COMMIT=0 "$bin/d5-gateway" >"$work/gateway.log" 2>&1 &
+  RUST_LOG=info "$bin/d5-gateway" >"$work/gateway.log" 2>&1 &
 pids="$pids $!"
 
 mkdir -p "$work/nginx"
@@ -177,10 +177,34 @@ cases() {
     }' "$work/results"
 }
 
-echo "GET /users, $ROUNDS rounds of $DURATION per case, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+when=$(date -u +%Y-%m-%dT%H:%MZ)
+echo "GET /users, $ROUNDS rounds of $DURATION per case, $(nproc) CPUs, $when"
 echo
 echo "Throughput: $THREADS threads, $CONNECTIONS connections (every core busy, so p50 is mostly queueing)"
-cases "$THREADS" "$CONNECTIONS"
+cases "$THREADS" "$CONNECTIONS" | tee "$work/throughput"
 echo
 echo "Latency: 1 connection, one request at a time (what one hop costs)"
-cases 1 1
+cases 1 1 | tee "$work/latency"
+
+# The medians, and whether the targets hold, into bench/RESULTS.md.
+ratio=$(awk '/throughput \/ nginx/ {sub(/x$/, "", $NF); print $NF}' "$work/throughput")
+hop=$(awk '/added at p50/ {print $7}' "$work/latency")
+met() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {ok = (op == ">=") ? v >= t : v <= t; print ok ? "met" : "not met"}'; }
+python3 "$root/bench/section.py" desafio5 <<MD
+## Desafio 5's gateway against nginx (bench/desafio5.sh)
+
+$when, $(nproc) CPUs; \`GET /users\` on loopback, the users service called directly,
+through d5-gateway and through nginx (plain reverse proxy, keep-alive upstream);
+medians of $ROUNDS interleaved rounds of $DURATION per case.
+
+\`\`\`text
+Throughput: $THREADS threads, $CONNECTIONS connections
+$(sed -n '/^median/,$p' "$work/throughput")
+
+Latency: 1 connection, one request at a time
+$(sed -n '/^median/,$p' "$work/latency")
+\`\`\`
+
+Throughput at least 0.9x nginx's: ${ratio}x, **$(met "$ratio" ">=" 0.9)**.
+One hop adds at most 0.3 ms at p50: $hop ms, **$(met "$hop" "<=" 0.3)**.
+MD

@@ -4,6 +4,7 @@ measures anything. Run by bench/run; can be run again by hand."""
 
 import json
 from pathlib import Path
+import section  # bench/section.py, beside this file
 
 BENCH = Path(__file__).resolve().parent
 R = json.loads((BENCH / "results" / "results.json").read_text())
@@ -265,7 +266,10 @@ write-ups, for comparison only.
   for the others), polled every 1 ms. SIGTERM: signal to the started process
   (what `docker stop` sends to PID 1) to its exit.
 """
-    (BENCH / "RESULTS.md").write_text(text)
+    # The sections bench/desafio1.sh and bench/desafio5.sh write stay.
+    old = BENCH / "RESULTS.md"
+    kept = section.sections(old.read_text()) if old.exists() else []
+    old.write_text(text + "".join("\n" + s for s in kept))
 
 
 chart()

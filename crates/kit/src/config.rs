@@ -67,15 +67,17 @@ impl Env {
         T: FromStr,
         T::Err: Display,
     {
-        self.raw(name)
-            .map(|value| {
-                value.trim().parse::<T>().map_err(|e| ConfigError {
-                    name: name.to_owned(),
-                    value: value.clone(),
-                    reason: e.to_string(),
-                })
-            })
-            .transpose()
+        let Some(value) = self.raw(name) else {
+            return Ok(None);
+        };
+        match value.trim().parse::<T>() {
+            Ok(parsed) => Ok(Some(parsed)),
+            Err(e) => Err(ConfigError {
+                name: name.to_owned(),
+                reason: e.to_string(),
+                value,
+            }),
+        }
     }
 
     /// `name` parsed as `T`, or `default` when unset.
@@ -97,6 +99,32 @@ impl Env {
                 reason,
             }),
         }
+    }
+}
+
+impl Env {
+    /// A duration as [`Env::duration_or`] reads it, refused at start-up
+    /// unless it lies in `range`: a timeout of 0 or an interval of a year is
+    /// a typing error, and would otherwise fail much later, or panic.
+    pub fn duration_in(
+        &self,
+        name: &str,
+        default: Duration,
+        range: std::ops::RangeInclusive<Duration>,
+    ) -> Result<Duration, ConfigError> {
+        let value = self.duration_or(name, default)?;
+        if range.contains(&value) {
+            return Ok(value);
+        }
+        Err(ConfigError {
+            name: name.to_owned(),
+            value: self.raw(name).unwrap_or_default(),
+            reason: format!(
+                "must be between {} and {}",
+                humantime::format_duration(*range.start()),
+                humantime::format_duration(*range.end())
+            ),
+        })
     }
 }
 
@@ -174,6 +202,23 @@ mod tests {
         );
         assert_eq!(env.duration_or("D", Duration::ZERO).unwrap_err().name, "D");
         assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn durations_out_of_range_are_refused_with_the_name() {
+        let range = Duration::from_millis(10)..=Duration::from_secs(60);
+        let env = Env::from_pairs([("A", "0"), ("B", "2h"), ("C", "2s")]);
+        for name in ["A", "B"] {
+            let err = env
+                .duration_in(name, Duration::ZERO, range.clone())
+                .unwrap_err();
+            assert_eq!(err.name, name);
+            assert!(err.to_string().contains("between 10ms and 1m"), "{err}");
+        }
+        assert_eq!(
+            env.duration_in("C", Duration::ZERO, range).unwrap(),
+            Duration::from_secs(2)
+        );
     }
 
     #[test]

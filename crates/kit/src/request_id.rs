@@ -1,180 +1,80 @@
-//! One id per request, from the caller or made here, in every log line the
-//! request causes and in the `x-request-id` header of its answer.
+//! One id per request, from the caller or made here: in the `x-request-id`
+//! header the handlers see (the gateway forwards it), in every log line the
+//! request causes, and on its answer.
 //!
-//! The usual tower-http recipe takes three layers (set the id, a tracing
-//! span carrying it, propagate it) and a span per request, which the fmt
-//! subscriber formats and stores as it is created, whether or not anything
-//! is logged. Measured with callgrind on Desafio 1's `GET /`, the span alone
-//! cost about 3,700 instructions per request, a sixth of a bare axum
-//! handler's whole cost. Here one layer keeps the id in a tokio task-local
-//! for the duration of the request, and the log formatters in
-//! [`crate::telemetry`] read it from there only when a line is written.
+//! tower-http does the work: `SetRequestIdLayer` keeps or sets the header,
+//! `PropagateRequestIdLayer` copies it to the answer, and `TraceLayer` opens
+//! a `request` span carrying it, which the log formats in
+//! [`crate::telemetry`] print. What is ours is which caller ids to keep and
+//! how to make a fresh one.
 
-use std::{
-    future::Future,
-    pin::Pin,
-    task::{Context, Poll},
-};
-
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
-use tower::{Layer, Service};
+use axum::http::{HeaderName, HeaderValue, Request};
+use tower_http::request_id::{MakeRequestId, RequestId};
 
 /// The header that carries a request's id from the gateway to the services.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// A caller's id longer than this is replaced by a fresh one, so a client
-/// cannot fill the logs with a header of its choosing.
-const MAX_LEN: usize = 128;
+/// The header as a `HeaderName`, for the tower-http layers.
+pub const HEADER: HeaderName = HeaderName::from_static(REQUEST_ID);
 
-tokio::task_local! {
-    static CURRENT: HeaderValue;
+/// A caller's id longer than this is replaced by a fresh one.
+const MAX_LEN: usize = 64;
+
+/// Whether a caller's id may be kept: short, and of characters that cannot
+/// end a log field or start a new one (`a status=500` would forge a field).
+pub fn acceptable(id: &HeaderValue) -> bool {
+    (1..=MAX_LEN).contains(&id.len())
+        && id
+            .as_bytes()
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Calls `f` with the id of the request being handled, if any.
-pub fn with_current<R>(f: impl FnOnce(Option<&str>) -> R) -> R {
-    let mut f = Some(f);
-    let found = CURRENT.try_with(|id| {
-        let f = f.take().expect("called once");
-        f(id.to_str().ok())
-    });
-    match found {
-        Ok(result) => result,
-        Err(_) => (f.take().expect("not called yet"))(None),
+/// Drops the caller's `x-request-id` unless it is one [`acceptable`] value,
+/// so that `SetRequestIdLayer`, which keeps any id it finds, makes a fresh
+/// one instead. For `tower::util::MapRequestLayer`, before that layer.
+pub fn drop_unacceptable<B>(mut request: Request<B>) -> Request<B> {
+    let mut given = request.headers().get_all(&HEADER).iter();
+    let keep = matches!((given.next(), given.next()), (Some(id), None) if acceptable(id));
+    if !keep {
+        request.headers_mut().remove(&HEADER);
     }
+    request
 }
 
-/// A fresh id in the UUID v4 format, from a fast thread-local generator.
-///
-/// tower-http's `MakeRequestUuid` asks the kernel for randomness on every
-/// request (a system call); an id only has to be unique enough to follow one
-/// request through the logs, not unpredictable.
-pub fn generate() -> HeaderValue {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut bytes = fastrand::u128(..).to_be_bytes();
-    // Version 4 and the RFC 4122 variant, as a UUID reader expects.
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let mut text = [b'-'; 36];
-    let mut at = 0;
-    for (i, byte) in bytes.into_iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            at += 1; // the dash already there
-        }
-        text[at] = HEX[usize::from(byte >> 4)];
-        text[at + 1] = HEX[usize::from(byte & 0xf)];
-        at += 2;
-    }
-    HeaderValue::from_bytes(&text).expect("hex digits and dashes are a valid header value")
-}
-
-/// Keeps the caller's `x-request-id` if it is a sensible one, or sets a fresh
-/// one; the handlers see it in the request headers (the gateway forwards
-/// it), the log lines show it, and the answer carries it back.
+/// Fresh ids in the UUID v4 format, from a thread-local generator: an id has
+/// to be unique enough to follow one request through the logs, not
+/// unpredictable, so it needs no randomness from the kernel.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RequestIdLayer;
+pub struct MakeId;
 
-impl<S> Layer<S> for RequestIdLayer {
-    type Service = RequestIdService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequestIdService { inner }
+impl MakeRequestId for MakeId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&generate()).ok().map(RequestId::new)
     }
 }
 
-/// See [`RequestIdLayer`].
-#[derive(Debug, Clone)]
-pub struct RequestIdService<S> {
-    inner: S,
+/// A random UUID v4 (the version nibble 4, the variant bits 10).
+pub fn generate() -> String {
+    let n = fastrand::u128(..);
+    let variant = 0x8 | ((n >> 64) & 0x3);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{variant:x}{:03x}-{:012x}",
+        n >> 96,
+        (n >> 80) & 0xffff,
+        (n >> 68) & 0xfff,
+        (n >> 52) & 0xfff,
+        n & 0xffff_ffff_ffff,
+    )
 }
 
-impl<S, B, R> Service<Request<B>> for RequestIdService<S>
-where
-    S: Service<Request<B>, Response = Response<R>>,
-{
-    type Response = Response<R>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request<B>) -> Self::Future {
-        let id = ensure(request.headers_mut());
-        // Inner services may log while building their future, too.
-        let inner = CURRENT.sync_scope(id.clone(), || self.inner.call(request));
-        ResponseFuture {
-            inner: CURRENT.scope(id.clone(), inner),
-            id: Some(id),
-        }
-    }
-}
-
-/// The request's id: the caller's `x-request-id` if it is a sensible one,
-/// or a fresh one, which is then set in `headers` so that a handler
-/// forwarding them (the gateway) passes it on.
-pub fn ensure(headers: &mut HeaderMap) -> HeaderValue {
-    let name = HeaderName::from_static(REQUEST_ID);
-    match headers.get(&name) {
-        Some(given) if acceptable(given) => given.clone(),
-        _ => {
-            let id = generate();
-            headers.insert(name, id.clone());
-            id
-        }
-    }
-}
-
-/// Gives an answer the request's id, unless it already carries one (a
-/// service behind the gateway answers with the id it was given).
-pub fn answer_with(headers: &mut HeaderMap, id: HeaderValue) {
-    headers
-        .entry(HeaderName::from_static(REQUEST_ID))
-        .or_insert(id);
-}
-
-/// Runs `future` with `id` as the current request's id, the one
-/// [`with_current`] (and so every log line) sees. [`RequestIdLayer`] does
-/// this for the handlers of a `Router`; this is for a service without one.
-pub fn scope<F: Future>(id: HeaderValue, future: F) -> impl Future<Output = F::Output> {
-    CURRENT.scope(id, future)
-}
-
-fn acceptable(id: &HeaderValue) -> bool {
-    !id.is_empty() && id.len() <= MAX_LEN && id.to_str().is_ok()
-}
-
-pin_project_lite::pin_project! {
-    /// The answer of a [`RequestIdService`]: the inner answer with the id.
-    pub struct ResponseFuture<F> {
-        #[pin]
-        inner: tokio::task::futures::TaskLocalFuture<HeaderValue, F>,
-        id: Option<HeaderValue>,
-    }
-}
-
-impl<F> std::fmt::Debug for ResponseFuture<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseFuture")
-            .field("id", &self.id)
-            .finish()
-    }
-}
-
-impl<F, R, E> Future for ResponseFuture<F>
-where
-    F: Future<Output = Result<Response<R>, E>>,
-{
-    type Output = Result<Response<R>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut response = std::task::ready!(this.inner.poll(cx))?;
-        if let Some(id) = this.id.take() {
-            answer_with(response.headers_mut(), id);
-        }
-        Poll::Ready(Ok(response))
-    }
+/// The id of a request that went through kit's layers, for its log span.
+pub fn of<B>(request: &Request<B>) -> &str {
+    request
+        .headers()
+        .get(&HEADER)
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or("-")
 }
 
 #[cfg(test)]
@@ -184,14 +84,12 @@ mod tests {
     #[test]
     fn fresh_ids_look_like_uuid_v4_and_differ() {
         let a = generate();
-        let b = generate();
-        assert_ne!(a, b);
-        let a = a.to_str().unwrap();
-        assert_eq!(a.len(), 36);
+        assert_ne!(a, generate());
         let groups: Vec<&str> = a.split('-').collect();
         assert_eq!(
             groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
+            [8, 4, 4, 4, 12],
+            "{a}"
         );
         assert!(groups[2].starts_with('4'), "{a}");
         assert!(matches!(&groups[3][..1], "8" | "9" | "a" | "b"), "{a}");
@@ -199,24 +97,30 @@ mod tests {
     }
 
     #[test]
-    fn a_sensible_caller_id_is_kept_and_an_abusive_one_is_not() {
-        assert!(acceptable(&HeaderValue::from_static("abc-123")));
-        assert!(!acceptable(&HeaderValue::from_static("")));
+    fn only_short_ids_of_safe_characters_are_kept() {
+        for ok in ["abc-123", "e2e-42", "7f3a.b_c:d"] {
+            assert!(acceptable(&HeaderValue::from_static(ok)), "{ok}");
+        }
         let long = "x".repeat(MAX_LEN + 1);
-        assert!(!acceptable(&HeaderValue::from_str(&long).unwrap()));
+        for bad in ["", "a status=500", "a\"b", "a=b", long.as_str()] {
+            assert!(!acceptable(&HeaderValue::from_str(bad).unwrap()), "{bad}");
+        }
         assert!(!acceptable(
             &HeaderValue::from_bytes(b"caf\xc3\xa9").unwrap()
         ));
     }
 
-    #[tokio::test]
-    async fn the_id_is_current_only_inside_the_request() {
-        assert_eq!(with_current(|id| id.map(str::to_owned)), None);
-        let seen = CURRENT
-            .scope(HeaderValue::from_static("r-1"), async {
-                with_current(|id| id.map(str::to_owned))
-            })
-            .await;
-        assert_eq!(seen.as_deref(), Some("r-1"));
+    #[test]
+    fn two_ids_or_a_bad_one_are_dropped() {
+        let request = |ids: &[&'static str]| {
+            let mut builder = Request::get("/");
+            for id in ids {
+                builder = builder.header(REQUEST_ID, *id);
+            }
+            drop_unacceptable(builder.body(()).unwrap())
+        };
+        assert_eq!(request(&["r-1"]).headers()[REQUEST_ID], "r-1");
+        assert!(request(&["r-1", "r-2"]).headers().get(REQUEST_ID).is_none());
+        assert!(request(&["a b"]).headers().get(REQUEST_ID).is_none());
     }
 }

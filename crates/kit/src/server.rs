@@ -8,24 +8,31 @@
 //! until the shutdown future completes, lets in-flight requests finish, and
 //! gives up after a grace period so a stop never hangs.
 
-use std::{convert::Infallible, future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::{
     extract::{DefaultBodyLimit, Request},
     http::{header, HeaderValue, StatusCode},
-    middleware,
     response::{IntoResponse, Response},
     Router,
 };
 use tokio::net::TcpListener;
-use tower::{util::MapResponseLayer, ServiceBuilder};
+use tower::{
+    util::{MapRequestLayer, MapResponseLayer},
+    ServiceBuilder,
+};
 use tower_http::{
-    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
 };
 
 use crate::{
     error::{self, ErrorBody},
-    request_id::RequestIdLayer,
+    request_id,
 };
 
 pub use crate::request_id::REQUEST_ID;
@@ -48,20 +55,25 @@ impl Default for Limits {
     }
 }
 
-/// axum's own limit on the bodies its extractors read.
-const AXUM_DEFAULT_BODY_LIMIT: usize = 2_000_000;
-
 /// `routes` with the shared layers and the JSON 404/405 fallbacks.
-///
-/// All layers go in one `Router::layer` call: each call wraps every route in
-/// another boxed service, which costs an allocation per request.
 pub fn app(routes: Router, limits: Limits) -> Router {
-    // Outermost first. The request id comes first so every log line of the
-    // request carries it; the bounds and the panic guard sit
-    // right around the handlers, inside the layer that turns their bodiless
-    // errors (408, 413) into JSON.
+    // Outermost first. The request id comes first so the request's span, and
+    // so every log line of the request, carries it; the bounds and the panic
+    // guard sit right around the handlers, inside the layer that turns their
+    // bodiless errors (408, 413) into JSON.
     let layers = ServiceBuilder::new()
-        .layer(RequestIdLayer)
+        .layer(MapRequestLayer::new(request_id::drop_unacceptable))
+        .layer(SetRequestIdLayer::new(request_id::HEADER, request_id::MakeId))
+        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!("request", request_id = %request_id::of(request))
+                })
+                // The services log their own line for what matters; a 5xx is
+                // already logged where it is made.
+                .on_failure(()),
+        )
         .layer(MapResponseLayer::new(json_errors))
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
@@ -69,15 +81,9 @@ pub fn app(routes: Router, limits: Limits) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ));
-    // axum's extractors have a limit of their own (2 MB). Below it, the
-    // layer above is the one that counts, and raising axum's to match would
-    // cost a request-extension insert on every request for nothing.
-    let routes = if limits.body_bytes > AXUM_DEFAULT_BODY_LIMIT {
-        routes.layer(DefaultBodyLimit::max(limits.body_bytes))
-    } else {
-        routes
-    };
     routes
+        // axum's extractors have a bound of their own (2 MB): the same one.
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(layers)
@@ -90,15 +96,8 @@ pub const SERVED_BY: &str = "x-served-by";
 /// gateway with several replicas, it shows which one answered each request.
 pub fn served_by(router: Router, container: &str) -> Router {
     let value = HeaderValue::from_str(container).unwrap_or(HeaderValue::from_static("unknown"));
-    router.layer(middleware::map_response(move |mut response: Response| {
-        let value = value.clone();
-        async move {
-            response
-                .headers_mut()
-                .insert(header::HeaderName::from_static(SERVED_BY), value);
-            response
-        }
-    }))
+    let name = header::HeaderName::from_static(SERVED_BY);
+    router.layer(SetResponseHeaderLayer::overriding(name, value))
 }
 
 /// Binds `0.0.0.0:port`. Inside a container, `127.0.0.1` would accept only
@@ -128,28 +127,17 @@ pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// Serves `app` until `shutdown` completes, then drains in-flight requests
 /// for at most `grace`.
 ///
-/// HTTP/1.1 only, with the head bounds above (at most 100 headers, hyper's
-/// default: 431 beyond). This is `axum::serve` plus a timer: axum sets none,
-/// and hyper applies no head timeout without one.
-///
-/// `app` is usually a `Router` from [`app`]; any service that answers every
-/// request (its error type is `Infallible`) will do, such as a proxy that
-/// handles its hot path without a router.
-pub async fn serve<S, B, F>(
+/// This is `axum::serve` plus a timer, written here because axum sets none
+/// and hyper bounds the time to read a request head only with one. HTTP/1.1
+/// only, with the head bounds above (at most 100 headers, hyper's default:
+/// 431 beyond).
+pub async fn serve<F>(
     mut listener: TcpListener,
-    app: S,
+    app: Router,
     shutdown: F,
     grace: Duration,
 ) -> std::io::Result<()>
 where
-    S: tower::Service<Request<Drained>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: axum::body::HttpBody + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<axum::BoxError>,
     F: Future<Output = ()> + Send + 'static,
 {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -266,11 +254,11 @@ mod tests {
                 .route(
                     "/whoami",
                     get(|headers: axum::http::HeaderMap| async move {
-                        // What a log line would show, and what a handler
-                        // forwarding the request (the gateway) would send.
-                        let logged = crate::request_id::with_current(|id| id.map(str::to_owned));
+                        // What a handler forwarding the request (the
+                        // gateway) would send, and a log line beside it.
+                        tracing::info!("whoami");
                         let seen = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok());
-                        format!("{logged:?} {seen:?}")
+                        format!("{seen:?}")
                     }),
                 )
                 .route(
@@ -366,7 +354,9 @@ mod tests {
 
     #[tokio::test]
     async fn handlers_and_log_lines_see_the_answers_request_id() {
-        for given in [None, Some("abc-123"), Some("")] {
+        let (subscriber, logged) = crate::telemetry::tests::readable();
+        let _default = tracing::subscriber::set_default(subscriber);
+        for given in [None, Some("abc-123"), Some(""), Some("a status=500")] {
             let mut request = Request::get("/whoami");
             if let Some(given) = given {
                 request = request.header(REQUEST_ID, given);
@@ -377,15 +367,20 @@ mod tests {
                 .unwrap();
             let id = response.headers()[REQUEST_ID].to_str().unwrap().to_owned();
             let bytes = response.into_body().collect().await.unwrap().to_bytes();
-            assert_eq!(
-                String::from_utf8_lossy(&bytes),
-                format!("Some({id:?}) Some({id:?})")
-            );
+            assert_eq!(String::from_utf8_lossy(&bytes), format!("Some({id:?})"));
             match given {
-                Some("") | None => assert_eq!(id.len(), 36, "a fresh id: {id}"),
-                Some(given) => assert_eq!(id, given),
+                Some("abc-123") => assert_eq!(id, "abc-123"),
+                _ => assert_eq!(id.len(), 36, "a fresh id: {id}"),
             }
+            let lines = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
+            let line = lines.lines().last().unwrap();
+            assert!(
+                line.ends_with(&format!("] whoami request_id={id}")),
+                "{line}"
+            );
         }
+        let lines = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
+        assert!(!lines.contains("status=500"), "{lines}");
     }
 
     #[tokio::test]

@@ -52,37 +52,31 @@ where
             return ExitCode::FAILURE;
         }
     };
-    // The future runs only now, so its own log lines are already visible.
-    let launch = match launch.await {
-        Ok(launch) => launch,
-        Err(e) => {
-            tracing::error!("{name} cannot start: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let listener = match crate::server::bind(launch.port).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!("{name} cannot listen on port {}: {e}", launch.port);
-            return ExitCode::FAILURE;
-        }
-    };
-    tracing::info!("{name} ouvindo em 0.0.0.0:{}", launch.port);
-    match crate::server::serve(
-        listener,
-        launch.app,
-        crate::shutdown::signal(),
-        launch.grace,
-    )
-    .await
-    {
+    match launch_and_serve(name, launch).await {
         Ok(()) => {
             tracing::info!("{name} parado");
             ExitCode::SUCCESS
         }
         Err(e) => {
-            tracing::error!("{name} server error: {e}");
+            tracing::error!("{name} {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+async fn launch_and_serve<F>(name: &str, launch: F) -> Result<(), String>
+where
+    F: Future<Output = Result<Launch, StartError>>,
+{
+    // The future runs only now, so its own log lines are already visible.
+    let launch = launch.await.map_err(|e| format!("cannot start: {e}"))?;
+    let port = launch.port;
+    let listener = crate::server::bind(port)
+        .await
+        .map_err(|e| format!("cannot listen on port {port}: {e}"))?;
+    tracing::info!("{name} ouvindo em 0.0.0.0:{port}");
+    let stop = crate::shutdown::signal();
+    crate::server::serve(listener, launch.app, stop, launch.grace)
+        .await
+        .map_err(|e| format!("server error: {e}"))
 }

@@ -3,26 +3,19 @@
 //! The readable format mirrors the Flask originals' `print` lines
 //! (`[2025-01-01 12:00:00] Requisição #1 recebida`) so a learner comparing
 //! `docker logs` of both sees the same story; the level is shown only when it
-//! is not INFO. `LOG_FORMAT=json` switches to one JSON object per line for log
-//! collectors. `RUST_LOG` filters as usual (default `info`).
+//! is not INFO, and the request's id follows the message. `LOG_FORMAT=json`
+//! switches to tracing-subscriber's JSON lines for log collectors. `RUST_LOG`
+//! filters as usual (default `info`).
 //!
 //! Lines are written by a background thread, so a request never waits on a
 //! `write` to stdout; the [`Guard`] returned by [`init`] flushes what is left
 //! when the process ends, so no line is lost on a stop.
 
-use std::{
-    cell::RefCell,
-    fmt::{self, Write as _},
-};
+use std::fmt;
 
-use serde_json::{Map, Value};
-use tracing::{
-    field::{Field, Visit},
-    Event, Level, Subscriber,
-};
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::{
-    field::RecordFields,
-    fmt::{format::Writer, FmtContext, FormatEvent, FormatFields},
+    fmt::{format::Writer, FmtContext, FormatEvent, FormatFields, FormattedFields},
     registry::LookupSpan,
     EnvFilter,
 };
@@ -39,54 +32,35 @@ pub fn init() -> Result<Guard, Box<dyn std::error::Error + Send + Sync>> {
     // Colours only on a terminal: `docker logs` would show the escape codes.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     // Not lossy: under a burst the writer slows requests down rather than
-    // drop lines a learner may be looking for.
-    // The queue is allocated whole at start-up: 1024 lines is plenty for a
-    // writer thread that drains it continuously, and costs ~40 KB where the
-    // default (128k lines) would cost megabytes of idle memory.
+    // drop lines a learner may be looking for. The queue is allocated whole
+    // at start-up, so it is kept short: the writer thread drains it
+    // continuously.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(1024)
         .lossy(false)
-        // Buffered: the writer thread drains every queued line, then
-        // flushes, so under load one `write` call carries many lines (stdout
-        // alone would make a system call per line, on the CPU that serves
-        // the requests); at rest each line still goes out at once.
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ));
+        .finish(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
-        .fmt_fields(Fields)
         .with_writer(writer);
     if json {
-        builder.event_format(JsonLines).try_init()?;
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()?;
     } else {
         builder.event_format(Readable).try_init()?;
     }
     Ok(guard)
 }
 
-/// `[YYYY-MM-DD HH:MM:SS] ` for now, formatted once per second per thread:
-/// every request logs a line, and formatting a date is not free.
-fn write_timestamp(writer: &mut Writer<'_>) -> fmt::Result {
-    thread_local! {
-        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
-    }
-    let now = chrono::Utc::now();
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if last.0 != now.timestamp() {
-            *last = (
-                now.timestamp(),
-                now.format("[%Y-%m-%d %H:%M:%S] ").to_string(),
-            );
-        }
-        writer.write_str(&last.1)
-    })
-}
-
-/// `[2025-01-01 12:00:00] message key=value`, in UTC as containers run.
+/// `[2025-01-01 12:00:00] message key=value request_id=...`, in UTC as
+/// containers run. tracing-subscriber's own formats start with an RFC 3339
+/// time and the level and put span names before the message, so this one
+/// only arranges what they provide: the fields as its default formatter
+/// writes them, and the request span's fields after them.
 #[derive(Debug, Clone, Copy)]
 pub struct Readable;
 
@@ -101,27 +75,20 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        write_timestamp(&mut writer)?;
+        write!(
+            writer,
+            "{} ",
+            chrono::Utc::now().format("[%Y-%m-%d %H:%M:%S]")
+        )?;
         let level = *event.metadata().level();
         if level != Level::INFO {
             write!(writer, "{level} ")?;
         }
-        // The request id and span fields follow the message, so the line
-        // still starts like the originals' prints.
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        crate::request_id::with_current(|id| match id {
-            Some(id) => write!(writer, " request_id={id}"),
-            None => Ok(()),
-        })?;
-        if let Some(scope) = ctx.event_scope() {
-            for span in scope.from_root() {
-                if let Some(fields) = span
-                    .extensions()
-                    .get::<tracing_subscriber::fmt::FormattedFields<N>>()
-                {
-                    if !fields.is_empty() {
-                        write!(writer, " {fields}")?;
-                    }
+        ctx.format_fields(writer.by_ref(), event)?;
+        for span in ctx.event_scope().into_iter().flat_map(|s| s.from_root()) {
+            if let Some(fields) = span.extensions().get::<FormattedFields<N>>() {
+                if !fields.is_empty() {
+                    write!(writer, " {fields}")?;
                 }
             }
         }
@@ -129,170 +96,47 @@ where
     }
 }
 
-/// The fields of an event or span as `message key=value ...`, with control
-/// characters escaped so that text from a client can neither forge a log
-/// line nor send escape sequences to a terminal.
-///
-/// tracing-subscriber's default does the same through a writer called once
-/// per character; this one writes each run of plain text at once. Every
-/// request logs a line, and callgrind put the default at about 1,650
-/// instructions per line for Desafio 1's, a tenth of the server's work.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Fields;
-
-impl<'w> FormatFields<'w> for Fields {
-    fn format_fields<R: RecordFields>(&self, writer: Writer<'w>, fields: R) -> fmt::Result {
-        let mut visitor = FieldWriter {
-            out: Escaped(writer),
-            first: true,
-            result: Ok(()),
-        };
-        fields.record(&mut visitor);
-        visitor.result
-    }
-}
-
-struct FieldWriter<'w> {
-    out: Escaped<'w>,
-    first: bool,
-    result: fmt::Result,
-}
-
-impl FieldWriter<'_> {
-    fn write(&mut self, field: &Field, value: fmt::Arguments<'_>) {
-        if self.result.is_err() {
-            return;
-        }
-        let separator = if std::mem::take(&mut self.first) {
-            ""
-        } else {
-            " "
-        };
-        self.result = match field.name() {
-            "message" => write!(self.out, "{separator}{value}"),
-            name => write!(self.out, "{separator}{name}={value}"),
-        };
-    }
-}
-
-impl Visit for FieldWriter<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.write(field, format_args!("{value}"));
-        } else {
-            self.write(field, format_args!("{value:?}"));
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.write(field, format_args!("{value:?}"));
-    }
-}
-
-/// Writes text through, escaping control characters (`\n`, `\u{1b}`...).
-struct Escaped<'w>(Writer<'w>);
-
-impl fmt::Write for Escaped<'_> {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        // 0xC2 starts the UTF-8 form of the C1 controls (U+0080..U+009F).
-        if !text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
-            return self.0.write_str(text);
-        }
-        let mut plain = 0;
-        for (at, c) in text.char_indices() {
-            if c.is_control() {
-                self.0.write_str(&text[plain..at])?;
-                write!(self.0, "{}", c.escape_debug())?;
-                plain = at + c.len_utf8();
-            }
-        }
-        self.0.write_str(&text[plain..])
-    }
-}
-
-/// `LOG_FORMAT=json`: one object per line with `timestamp`, `level`,
-/// `target`, the event's fields (`message` among them) and the request's
-/// `request_id` when there is one, the shape log collectors expect.
-#[derive(Debug, Clone, Copy)]
-pub struct JsonLines;
-
-impl<S, N> FormatEvent<S, N> for JsonLines
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        _: &FmtContext<'_, S, N>,
-        mut writer: Writer<'_>,
-        event: &Event<'_>,
-    ) -> fmt::Result {
-        let mut line = Map::new();
-        line.insert(
-            "timestamp".into(),
-            chrono::Utc::now()
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-                .into(),
-        );
-        line.insert("level".into(), event.metadata().level().as_str().into());
-        line.insert("target".into(), event.metadata().target().into());
-        event.record(&mut JsonFields(&mut line));
-        crate::request_id::with_current(|id| {
-            if let Some(id) = id {
-                line.insert("request_id".into(), id.into());
-            }
-        });
-        writeln!(writer, "{}", Value::Object(line))
-    }
-}
-
-/// Collects an event's fields as JSON values.
-struct JsonFields<'a>(&'a mut Map<String, Value>);
-
-impl Visit for JsonFields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .insert(field.name().into(), format!("{value:?}").into());
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().into(), value.into());
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().into(), value.into());
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().into(), value.into());
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
 
-    fn json_line(emit: impl FnOnce()) -> Value {
-        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    /// A readable-format subscriber for tests, and what it has written.
+    pub(crate) fn readable() -> (impl Subscriber + Send + Sync, Arc<Mutex<Vec<u8>>>) {
+        let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
         let sink = buffer.clone();
         let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
             .with_writer(move || Capture(sink.clone()))
-            .event_format(JsonLines)
+            .event_format(Readable)
             .finish();
-        tracing::subscriber::with_default(subscriber, emit);
-        let bytes = buffer.lock().unwrap().clone();
-        serde_json::from_slice(&bytes).unwrap()
+        (subscriber, buffer)
     }
 
-    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    /// What `emit` logs, in the readable format or the JSON one.
+    fn logged(json: bool, emit: impl FnOnce()) -> String {
+        let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let sink = buffer.clone();
+        let builder = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Capture(sink.clone()));
+        if json {
+            let subscriber = builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_span_list(false)
+                .finish();
+            tracing::subscriber::with_default(subscriber, emit);
+        } else {
+            let subscriber = builder.event_format(Readable).finish();
+            tracing::subscriber::with_default(subscriber, emit);
+        }
+        let bytes = buffer.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    struct Capture(Arc<Mutex<Vec<u8>>>);
 
     impl std::io::Write for Capture {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
@@ -304,47 +148,37 @@ mod tests {
         }
     }
 
-    fn readable_fields(emit: impl FnOnce()) -> String {
-        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
-        let sink = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || Capture(sink.clone()))
-            .with_ansi(false)
-            .fmt_fields(Fields)
-            .event_format(Readable)
-            .finish();
-        tracing::subscriber::with_default(subscriber, emit);
-        let bytes = buffer.lock().unwrap().clone();
-        String::from_utf8(bytes).unwrap()
-    }
-
     #[test]
-    fn readable_lines_start_like_the_originals_and_escape_control_characters() {
-        let line = readable_fields(|| tracing::info!("Requisição #{} recebida", 7));
+    fn readable_lines_start_like_the_originals_and_end_with_the_request_id() {
+        let line = logged(false, || tracing::info!("Requisição #{} recebida", 7));
         assert!(line.starts_with('['), "{line}");
         assert!(line.ends_with("] Requisição #7 recebida\n"), "{line:?}");
 
-        let hostile = "a\nb\x1b[31mc\u{9b}d";
-        let line = readable_fields(|| tracing::warn!(user = hostile, "got {hostile}"));
-        assert_eq!(line.matches('\n').count(), 1, "one line only: {line:?}");
+        let line = logged(false, || {
+            let _span = tracing::info_span!("request", request_id = %"r-1").entered();
+            tracing::warn!(port = 8080, "lento");
+        });
         assert!(
-            !line.contains('\x1b') && !line.contains('\u{9b}'),
+            line.ends_with("] WARN lento port=8080 request_id=r-1\n"),
             "{line:?}"
         );
-        assert!(
-            line.contains("WARN got a\\nb\\u{1b}[31mc\\u{9b}d user=\"a\\nb"),
-            "{line:?}"
-        );
+        // Escape sequences from a client cannot reach a terminal.
+        let line = logged(false, || tracing::info!("got {}", "a\x1b[31mb"));
+        assert!(!line.contains('\x1b'), "{line:?}");
     }
 
     #[test]
-    fn json_lines_carry_level_message_and_typed_fields() {
-        let line = json_line(|| tracing::warn!(port = 8080, ok = true, "ouvindo em {}", "x"));
+    fn json_lines_carry_level_message_typed_fields_and_the_request_id() {
+        let line = logged(true, || {
+            let _span = tracing::info_span!("request", request_id = %"r-1").entered();
+            tracing::warn!(port = 8080, ok = true, "ouvindo em {}", "x");
+        });
+        let line: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(line["level"], "WARN");
         assert_eq!(line["message"], "ouvindo em x");
         assert_eq!(line["port"], 8080);
         assert_eq!(line["ok"], true);
+        assert_eq!(line["span"]["request_id"], "r-1");
         assert!(line["timestamp"].as_str().unwrap().ends_with('Z'), "{line}");
-        assert!(line.get("request_id").is_none(), "{line}");
     }
 }

@@ -1,4 +1,4 @@
-//! An upstream service and its replicas, found through DNS.
+//! Replica discovery: an upstream service and its replicas, found through DNS.
 //!
 //! Compose (`--scale`) and Swarm (`endpoint_mode: dnsrr`) both publish one A
 //! record per replica under the service name, so asking DNS for the name,
@@ -9,10 +9,9 @@
 
 use std::{
     net::SocketAddr,
-    str::FromStr,
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
-        Arc, RwLock,
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex, PoisonError, RwLock,
     },
     time::{Duration, Instant},
 };
@@ -20,53 +19,21 @@ use std::{
 use axum::http::HeaderValue;
 use serde::Serialize;
 
-/// `host:port` of a service, as written in the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceAddr {
-    pub host: String,
-    pub port: u16,
-}
-
-/// A service address without a port, or with a bad one.
-#[derive(Debug, thiserror::Error)]
-#[error("expected host:port, such as users_service:5003")]
-pub struct BadServiceAddr;
-
-impl FromStr for ServiceAddr {
-    type Err = BadServiceAddr;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (host, port) = s.rsplit_once(':').ok_or(BadServiceAddr)?;
-        if host.is_empty() || host.contains('/') {
-            return Err(BadServiceAddr);
-        }
-        Ok(Self {
-            host: host.to_owned(),
-            port: port.parse().map_err(|_| BadServiceAddr)?,
-        })
-    }
-}
-
-impl std::fmt::Display for ServiceAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.host, self.port)
-    }
-}
-
 /// One replica: an IP address and port from DNS.
 #[derive(Debug)]
 pub struct Replica {
     pub addr: SocketAddr,
-    /// Until when (ms since the upstream's epoch) to skip it; 0 means up.
-    down_until_ms: AtomicU64,
+    /// Until when to skip it, after it refused a connection.
+    down_until: Mutex<Option<Instant>>,
 }
 
 impl Replica {
-    fn new(addr: SocketAddr) -> Self {
-        Self {
-            addr,
-            down_until_ms: AtomicU64::new(0),
-        }
+    fn is_up(&self) -> bool {
+        let down_until = *self
+            .down_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        down_until.is_none_or(|until| until <= Instant::now())
     }
 }
 
@@ -75,46 +42,34 @@ impl Replica {
 pub struct Upstream {
     /// The compose service name, used in logs, errors and `/health`.
     pub name: &'static str,
-    pub addr: ServiceAddr,
+    /// `host:port`, as configured (checked by [`crate::config`]).
+    pub addr: String,
     /// Sent as `Host`, so the service sees its own name, not an IP.
     pub host_header: HeaderValue,
     replicas: RwLock<Arc<Vec<Arc<Replica>>>>,
     next: AtomicUsize,
-    epoch: Instant,
     down_for: Duration,
     dns_error: RwLock<Option<String>>,
 }
 
 impl Upstream {
-    pub fn new(name: &'static str, addr: ServiceAddr, down_for: Duration) -> Self {
-        let host_header = HeaderValue::from_str(&addr.to_string())
-            .unwrap_or(HeaderValue::from_static("upstream"));
+    pub fn new(name: &'static str, addr: String, down_for: Duration) -> Self {
+        let host_header =
+            HeaderValue::from_str(&addr).unwrap_or(HeaderValue::from_static("upstream"));
         Self {
             name,
             addr,
             host_header,
             replicas: RwLock::new(Arc::new(Vec::new())),
             next: AtomicUsize::new(0),
-            epoch: Instant::now(),
             down_for,
             dns_error: RwLock::new(None),
         }
     }
 
-    fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-
-    fn is_up(&self, replica: &Replica, now_ms: u64) -> bool {
-        replica.down_until_ms.load(Ordering::Relaxed) <= now_ms
-    }
-
     /// The current replicas (a cheap snapshot).
     pub fn replicas(&self) -> Arc<Vec<Arc<Replica>>> {
-        self.replicas
-            .read()
-            .map(|r| Arc::clone(&r))
-            .unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
+        Arc::clone(&self.replicas.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Replaces the replica set, keeping the down marks of those that stay.
@@ -126,12 +81,13 @@ impl Upstream {
                 old.iter()
                     .find(|r| r.addr == addr)
                     .cloned()
-                    .unwrap_or_else(|| Arc::new(Replica::new(addr)))
+                    .unwrap_or_else(|| {
+                        let down_until = Mutex::new(None);
+                        Arc::new(Replica { addr, down_until })
+                    })
             })
             .collect();
-        let changed =
-            fresh.len() != old.len() || fresh.iter().zip(old.iter()).any(|(a, b)| a.addr != b.addr);
-        if changed {
+        if fresh.iter().map(|r| r.addr).ne(old.iter().map(|r| r.addr)) {
             let list: Vec<String> = fresh.iter().map(|r| r.addr.to_string()).collect();
             tracing::info!(
                 "{}: {} réplica(s) [{}]",
@@ -140,22 +96,22 @@ impl Upstream {
                 list.join(", ")
             );
         }
-        match self.replicas.write() {
-            Ok(mut guard) => *guard = Arc::new(fresh),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
-        }
+        *self
+            .replicas
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
     }
 
     fn set_dns_error(&self, error: Option<String>) {
-        match self.dns_error.write() {
-            Ok(mut guard) => *guard = error,
-            Err(poisoned) => *poisoned.into_inner() = error,
-        }
+        *self
+            .dns_error
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = error;
     }
 
     /// Looks the service name up once and updates the replica set.
     pub async fn refresh(&self, timeout: Duration) {
-        let lookup = tokio::net::lookup_host((self.addr.host.as_str(), self.addr.port));
+        let lookup = tokio::net::lookup_host(self.addr.as_str());
         match tokio::time::timeout(timeout, lookup).await {
             Ok(Ok(found)) => {
                 let mut addrs: Vec<SocketAddr> = found.collect();
@@ -187,13 +143,12 @@ impl Upstream {
             return None;
         }
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let now = self.now_ms();
         let candidates = (0..n)
             .map(|i| &replicas[(start + i) % n])
             .filter(|r| Some(r.addr) != exclude);
         let mut fallback = None;
         for replica in candidates {
-            if self.is_up(replica, now) {
+            if replica.is_up() {
                 return Some(Arc::clone(replica));
             }
             fallback.get_or_insert_with(|| Arc::clone(replica));
@@ -203,10 +158,11 @@ impl Upstream {
 
     /// Skips `replica` for a while: it refused a connection.
     pub fn mark_down(&self, replica: &Replica) {
-        let until = self
-            .now_ms()
-            .saturating_add(u64::try_from(self.down_for.as_millis()).unwrap_or(u64::MAX));
-        replica.down_until_ms.store(until, Ordering::Relaxed);
+        let until = Instant::now() + self.down_for;
+        *replica
+            .down_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(until);
         tracing::warn!(
             "{}: réplica {} marcada como fora do ar",
             self.name,
@@ -216,13 +172,12 @@ impl Upstream {
 
     /// What `/health` shows about this upstream.
     pub fn health(&self) -> UpstreamHealth {
-        let now = self.now_ms();
         let replicas: Vec<ReplicaHealth> = self
             .replicas()
             .iter()
             .map(|r| ReplicaHealth {
                 addr: r.addr.to_string(),
-                state: if self.is_up(r, now) { "up" } else { "down" },
+                state: if r.is_up() { "up" } else { "down" },
             })
             .collect();
         let up = replicas.iter().filter(|r| r.state == "up").count();
@@ -233,13 +188,13 @@ impl Upstream {
         };
         UpstreamHealth {
             state,
-            address: self.addr.to_string(),
+            address: self.addr.clone(),
             replicas,
             dns_error: self
                 .dns_error
                 .read()
-                .map(|e| e.clone())
-                .unwrap_or_else(|poisoned| poisoned.into_inner().clone()),
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
         }
     }
 }
@@ -272,20 +227,11 @@ mod tests {
     fn upstream(addrs: &[SocketAddr]) -> Upstream {
         let u = Upstream::new(
             "users_service",
-            "users_service:5003".parse().unwrap(),
+            "users_service:5003".to_owned(),
             Duration::from_secs(60),
         );
         u.set_replicas(addrs.to_vec());
         u
-    }
-
-    #[test]
-    fn service_addresses_need_a_host_and_a_port() {
-        let a: ServiceAddr = "users_service:5003".parse().unwrap();
-        assert_eq!((a.host.as_str(), a.port), ("users_service", 5003));
-        assert!("users_service".parse::<ServiceAddr>().is_err());
-        assert!(":5003".parse::<ServiceAddr>().is_err());
-        assert!("http://x:1".parse::<ServiceAddr>().is_err());
     }
 
     #[test]
@@ -340,7 +286,7 @@ mod tests {
     async fn dns_finds_the_replicas_and_forgets_them_when_the_name_goes() {
         let u = Upstream::new(
             "users_service",
-            "127.0.0.1:5003".parse().unwrap(),
+            "127.0.0.1:5003".to_owned(),
             Duration::from_secs(5),
         );
         u.refresh(Duration::from_secs(2)).await;
@@ -349,7 +295,7 @@ mod tests {
 
         let gone = Upstream::new(
             "users_service",
-            "users-service.invalid:5003".parse().unwrap(),
+            "users-service.invalid:5003".to_owned(),
             Duration::from_secs(5),
         );
         gone.set_replicas(vec![addr(1)]);
