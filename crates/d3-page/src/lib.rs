@@ -78,6 +78,8 @@ async fn proxy(
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response, ApiError> {
+    // `/users/../log` would reach `/log` once the URL is cleaned up.
+    kit::target::check(request.uri())?;
     let path = request
         .uri()
         .path_and_query()

@@ -26,12 +26,20 @@ async fn call(router: &Router, request: Request<Body>) -> (u16, String, String) 
 }
 
 async fn upstream() -> String {
-    let api = Router::new().route(
-        "/users",
-        get(|| async { axum::Json(serde_json::json!({"users": [], "fonte": "cache"})) }).post(
-            |body: String| async move { (axum::http::StatusCode::CREATED, format!("eco:{body}")) },
-        ),
-    );
+    let api =
+        Router::new()
+            .route("/log", get(|| async { "the log: must not be reached" }))
+            .route(
+                "/todos",
+                get(|| async { "the students: must not be reached" }),
+            )
+            .route(
+                "/users",
+                get(|| async { axum::Json(serde_json::json!({"users": [], "fonte": "cache"})) })
+                    .post(|body: String| async move {
+                        (axum::http::StatusCode::CREATED, format!("eco:{body}"))
+                    }),
+            );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, api).await.unwrap() });
@@ -93,4 +101,20 @@ async fn an_unreachable_api_is_a_json_502() {
         call(&router, Request::get("/users").body(Body::empty()).unwrap()).await;
     assert_eq!(status, 502);
     assert!(body.contains("bad_gateway"), "{body}");
+}
+
+#[tokio::test]
+async fn paths_that_would_leave_the_named_ones_are_refused() {
+    let router = page(&upstream().await);
+    for target in [
+        "/users/../log",
+        "/users/%2e%2e/todos",
+        "/api/%2E%2E/log",
+        "/users/./x",
+    ] {
+        let (status, _, body) =
+            call(&router, Request::get(target).body(Body::empty()).unwrap()).await;
+        assert_eq!(status, 400, "{target}: {body}");
+        assert!(body.contains("bad_request"), "{target}: {body}");
+    }
 }

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::{validate, AppState};
 
-/// The Redis counter of visits to `/`.
-pub const VISITS_KEY: &str = "visitas";
+/// The Redis counter of visits to `/`, under write-up 001's key.
+pub const VISITS_KEY: &str = "contador";
 /// `/log` shows the latest accesses, at most this many.
 const LOG_LIMIT: i64 = 100;
 

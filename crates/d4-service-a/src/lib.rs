@@ -90,7 +90,7 @@ pub const USUARIOS: [Usuario; 3] = [
         id: 1,
         nome: "Ana",
         idade: 28,
-        ativo_desde: 2021,
+        ativo_desde: 2023,
     },
     Usuario {
         id: 2,
@@ -102,7 +102,7 @@ pub const USUARIOS: [Usuario; 3] = [
         id: 3,
         nome: "Carla",
         idade: 42,
-        ativo_desde: 2019,
+        ativo_desde: 2023,
     },
 ];
 

@@ -437,17 +437,26 @@ pub fn copy_into_volume(file: &Path, volume: &str, holder: &str, image: &str, na
     docker(&["cp", source, &format!("{holder}:/data/{name}")]).ok();
 }
 
-/// Desafio 5 with the write-up's direct ports too (`compose.direct.yaml`),
-/// each published on a free host port, not started yet: the stack and its
+/// Desafio 5 as `compose.yaml` starts it, the gateway and the services each
+/// published on a free host port, not started yet: the stack and its
 /// gateway, users and orders ports.
 pub fn desafio5_direct() -> (Stack, u16, u16, u16) {
     let (gateway, users, orders) = (free_port(), free_port(), free_port());
     let stack = Stack::new("desafio5")
-        .file("compose.direct.yaml")
         .env("D5_GATEWAY_PORT", gateway)
         .env("D5_USERS_PORT", users)
         .env("D5_ORDERS_PORT", orders);
     (stack, gateway, users, orders)
+}
+
+/// Desafio 5 with `compose.scale.yaml`, so its services can be scaled out:
+/// only the gateway published, on a free host port. The stack and that port.
+pub fn desafio5_scalable() -> (Stack, u16) {
+    let gateway = free_port();
+    let stack = Stack::new("desafio5")
+        .file("compose.scale.yaml")
+        .env("D5_GATEWAY_PORT", gateway);
+    (stack, gateway)
 }
 
 /// `docker inspect --format FORMAT target`, trimmed.

@@ -71,6 +71,18 @@ fn the_manual_path_keeps_rows_across_container_removal() {
         "{first_name} missing:\n{}",
         second.stdout
     );
+
+    // Experiment 4, as the README types it: the volume cannot go while a
+    // container uses it, even a stopped one; once that is removed, it can,
+    // and the next run starts again at student #1.
+    let in_use = docker(&["volume", "rm", VOLUME]);
+    assert_ne!(in_use.code(), Some(0), "{in_use:?}");
+    assert!(in_use.stderr.contains("in use"), "{in_use:?}");
+    docker(&["rm", "d2-db"]).ok();
+    docker(&["volume", "rm", VOLUME]).ok();
+    let fresh = run();
+    assert_eq!(total(&fresh), 1);
+    assert!(added(&fresh).starts_with("#1 "), "{}", fresh.stdout);
 }
 
 #[test]

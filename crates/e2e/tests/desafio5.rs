@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use e2e::{docker, free_port, http, serial, wait_until, Stack};
+use e2e::{docker, http, serial, wait_until};
 
 fn url(port: u16, path: &str) -> String {
     format!("http://127.0.0.1:{port}{path}")
@@ -135,8 +135,7 @@ fn direct_ports_gateway_contract_request_ids_and_an_upstream_down() {
 #[test]
 fn scaled_services_share_the_load_and_a_stopped_replica_costs_no_request() {
     let _guard = serial();
-    let gateway = free_port();
-    let stack = Stack::new("desafio5").env("D5_GATEWAY_PORT", gateway);
+    let (stack, gateway) = e2e::desafio5_scalable();
     stack.up_scaled(&[("users_service", 3), ("orders_service", 3)]);
     wait_until(
         "the gateway to see 3 users replicas",

@@ -868,8 +868,7 @@ fn replicas(gateway: u16, upstream: &str) -> Option<usize> {
 fn desafio5_holds_load_survives_upstream_faults_and_stops_gracefully() {
     let _guard = serial();
     let _timer = Timer::start("desafio5_holds_load_survives_upstream_faults_and_stops_gracefully");
-    let gateway = free_port();
-    let stack = Stack::new("desafio5").env("D5_GATEWAY_PORT", gateway);
+    let (stack, gateway, _, _) = e2e::desafio5_direct();
     stack.up();
     held("desafio5", plan(gateway, d5_request));
     let (figures, records) = faults(
@@ -902,8 +901,7 @@ fn desafio5_holds_load_survives_upstream_faults_and_stops_gracefully() {
 fn desafio5_one_of_three_replicas_away_costs_no_get() {
     let _guard = serial();
     let _timer = Timer::start("desafio5_one_of_three_replicas_away_costs_no_get");
-    let gateway = free_port();
-    let stack = Stack::new("desafio5").env("D5_GATEWAY_PORT", gateway);
+    let (stack, gateway) = e2e::desafio5_scalable();
     stack.up_scaled(&[("users_service", 3)]);
     let three = || {
         wait_until(

@@ -57,7 +57,6 @@ fn desafio4_readme_walkthrough_holds() {
 #[test]
 fn desafio5_readme_walkthrough_holds() {
     let _serial = serial();
-    // `down --remove-orphans` also removes what compose.direct.yaml added.
     drop(Stack::new("desafio5"));
     let _stack_cleanup = DropStack("desafio5");
     run_walkthrough("desafio5/README.md");

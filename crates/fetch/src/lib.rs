@@ -84,10 +84,14 @@ fn classify(error: reqwest::Error, timeout: Duration) -> Outcome {
     Outcome::Failed(error.without_url().to_string())
 }
 
-/// The line the polling client prints for `outcome`.
-pub fn describe(url: &str, outcome: &Outcome, interval: Duration) -> String {
+/// What the polling client prints for attempt number `attempt`: the
+/// write-up's client's own words first (`✅ Requisição bem-sucedida!` and
+/// `Request Number: N`, `❌ Não foi possível conectar ao servidor. Tentando
+/// novamente...`, `⏱️ Timeout na requisição`), then the detail.
+pub fn describe(attempt: u64, url: &str, outcome: &Outcome, interval: Duration) -> String {
     let now = Utc::now().format("%Y-%m-%d %H:%M:%S");
     let retry = humanize(interval);
+    let unreachable = "❌ Não foi possível conectar ao servidor. Tentando novamente...";
     match outcome {
         Outcome::Answered {
             status,
@@ -95,24 +99,37 @@ pub fn describe(url: &str, outcome: &Outcome, interval: Duration) -> String {
             elapsed,
         } => {
             let ms = elapsed.as_secs_f64() * 1000.0;
-            let mark = if status.is_success() { "✅" } else { "⚠️ " };
             let detail = summary(body);
-            format!("[{now}] {mark} {status} em {ms:.1} ms | {detail}")
+            if status.is_success() {
+                let number = request_number(body).unwrap_or_else(|| "-".into());
+                format!(
+                    "✅ Requisição bem-sucedida! #{attempt} [{now}] {status} em {ms:.1} ms | {detail}\n\
+                     Request Number: {number}"
+                )
+            } else {
+                format!("⚠️  #{attempt} [{now}] {status} em {ms:.1} ms | {detail}")
+            }
         }
         Outcome::Refused => format!(
-            "[{now}] ❌ conexão recusada em {url}: servidor parado ou iniciando. Nova tentativa em {retry}"
+            "{unreachable} #{attempt} [{now}] conexão recusada em {url}: servidor parado ou iniciando; nova tentativa em {retry}"
         ),
         Outcome::UnknownHost => format!(
-            "[{now}] ❌ nome não resolvido em {url}: o servidor está na mesma rede? Nova tentativa em {retry}"
+            "{unreachable} #{attempt} [{now}] nome não resolvido em {url}: o servidor está na mesma rede? Nova tentativa em {retry}"
         ),
         Outcome::TimedOut(t) => format!(
-            "[{now}] ⏱️  timeout: sem resposta em {} de {url}. Nova tentativa em {retry}",
+            "⏱️ Timeout na requisição #{attempt} [{now}] sem resposta em {} de {url}; nova tentativa em {retry}",
             humanize(*t)
         ),
         Outcome::Failed(reason) => {
-            format!("[{now}] ❌ falha em {url}: {reason}. Nova tentativa em {retry}")
+            format!("❌ #{attempt} [{now}] falha em {url}: {reason}; nova tentativa em {retry}")
         }
     }
+}
+
+/// `request_number` of a Desafio 1 answer, as text.
+fn request_number(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    Some(value.get("request_number")?.to_string())
 }
 
 /// The fields that tell the story of Desafio 1 (which request, which
@@ -187,17 +204,32 @@ mod tests {
     }
 
     #[test]
-    fn lines_say_when_the_next_try_comes() {
-        let line = describe("http://x:1/", &Outcome::Refused, Duration::from_secs(5));
+    fn lines_start_with_the_write_ups_words_and_say_when_the_next_try_comes() {
+        let five = Duration::from_secs(5);
+        let line = describe(3, "http://x:1/", &Outcome::Refused, five);
+        assert!(
+            line.starts_with("❌ Não foi possível conectar ao servidor. Tentando novamente... #3 "),
+            "{line}"
+        );
         assert!(
             line.contains("conexão recusada") && line.contains("5s"),
             "{line}"
         );
-        let line = describe(
-            "http://x:1/",
-            &Outcome::TimedOut(Duration::from_millis(1500)),
-            Duration::from_secs(5),
-        );
+        let timed_out = Outcome::TimedOut(Duration::from_millis(1500));
+        let line = describe(4, "http://x:1/", &timed_out, five);
+        assert!(line.starts_with("⏱️ Timeout na requisição #4 "), "{line}");
         assert!(line.contains("1500ms"), "{line}");
+        let answered = Outcome::Answered {
+            status: reqwest::StatusCode::OK,
+            body: r#"{"request_number":7,"container_name":"abc"}"#.into(),
+            elapsed: Duration::from_millis(2),
+        };
+        let text = describe(5, "http://x:1/", &answered, five);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("✅ Requisição bem-sucedida! #5 "),
+            "{text}"
+        );
+        assert_eq!(lines[1], "Request Number: 7");
     }
 }

@@ -78,7 +78,7 @@ async fn poll(client: &reqwest::Client, args: &Args, interval: Duration) {
         ticker.tick().await;
         attempt += 1;
         let outcome = fetch(client, &args.url, args.timeout).await;
-        println!("#{attempt} {}", describe(&args.url, &outcome, interval));
+        println!("{}", describe(attempt, &args.url, &outcome, interval));
         if args.count.is_some_and(|count| attempt >= count) {
             break;
         }

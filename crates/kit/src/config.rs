@@ -151,18 +151,28 @@ impl Basics {
     }
 }
 
+/// The longest duration any setting accepts: a day.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Parses `5s`, `250ms`, `1m`; a bare number means seconds, as a learner
-/// typing `INTERVAL=5` would expect.
+/// typing `INTERVAL=5` would expect. Zero and more than a day are refused:
+/// every duration here is a timeout, an interval or a lifetime, for which
+/// both are typing errors that would fail later, or panic.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 {
-            Ok(Duration::from_secs_f64(secs))
-        } else {
-            Err("a duration must be a positive number of seconds".into())
-        };
+    let parsed = match value.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= MAX_DURATION.as_secs_f64() => {
+            Duration::from_secs_f64(secs)
+        }
+        Ok(_) => return Err("must be more than 0 and at most a day (try 5s)".into()),
+        Err(_) => {
+            humantime::parse_duration(value).map_err(|e| format!("{e} (try 5s, 250ms or 1m)"))?
+        }
+    };
+    if parsed.is_zero() || parsed > MAX_DURATION {
+        return Err("must be more than 0 and at most a day (try 5s)".into());
     }
-    humantime::parse_duration(value).map_err(|e| format!("{e} (try 5s, 250ms or 1m)"))
+    Ok(parsed)
 }
 
 #[cfg(test)]
@@ -201,13 +211,15 @@ mod tests {
             Duration::from_millis(1500)
         );
         assert_eq!(env.duration_or("D", Duration::ZERO).unwrap_err().name, "D");
-        assert!(parse_duration("-1").is_err());
+        for absurd in ["-1", "0", "0s", "0ms", "2d", "1y", "inf", "NaN"] {
+            assert!(parse_duration(absurd).is_err(), "{absurd}");
+        }
     }
 
     #[test]
     fn durations_out_of_range_are_refused_with_the_name() {
         let range = Duration::from_millis(10)..=Duration::from_secs(60);
-        let env = Env::from_pairs([("A", "0"), ("B", "2h"), ("C", "2s")]);
+        let env = Env::from_pairs([("A", "5ms"), ("B", "2h"), ("C", "2s")]);
         for name in ["A", "B"] {
             let err = env
                 .duration_in(name, Duration::ZERO, range.clone())

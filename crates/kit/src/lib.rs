@@ -13,6 +13,7 @@ pub mod request_id;
 pub mod server;
 pub mod service;
 pub mod shutdown;
+pub mod target;
 pub mod telemetry;
 
 pub use error::{ApiError, Json};

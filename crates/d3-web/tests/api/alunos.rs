@@ -18,6 +18,8 @@ async fn each_visit_is_counted_in_redis_and_recorded_in_postgres() {
         app.get("/").await.body,
         "Banco PostgreSQL tem 2 registros. Redis conta 2 visitas."
     );
+    // Under write-up 001's key, as `redis-cli GET contador` shows it.
+    assert_eq!(app.state.cache.counter("contador").await.unwrap(), 2);
     let log = app.get("/log").await.json();
     assert_eq!(log["total"], 2);
     assert_eq!(log["registros"][0]["mensagem"], "Acesso número 2");
