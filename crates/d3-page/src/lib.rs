@@ -85,9 +85,12 @@ async fn proxy(
         .path_and_query()
         .map(|pq| pq.as_str().to_owned())
         .unwrap_or_else(|| "/".to_owned());
-    let body: Bytes = axum::body::to_bytes(request.into_body(), 1024 * 1024)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
+    let body: Bytes = axum::body::to_bytes(
+        request.into_body(),
+        kit::server::Limits::default().body_bytes,
+    )
+    .await
+    .map_err(|_| ApiError::PayloadTooLarge)?;
     let mut outgoing = upstream
         .client
         .request(method, format!("{}{path}", upstream.base))

@@ -48,9 +48,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// busy 2-core machine. Beyond it the case counts as a hang.
 const ANSWER_WITHIN: Duration = Duration::from_secs(15);
 /// kit::server::MAX_HEAD_BYTES: the largest request head accepted.
-const MAX_HEAD_BYTES: usize = 16 * 1024;
-/// kit's body limit (1 MiB).
-const BODY_LIMIT: usize = 1024 * 1024;
+const MAX_HEAD_BYTES: usize = 8 * 1024;
+/// kit's body limit (64 KiB).
+const BODY_LIMIT: usize = 64 * 1024;
 
 /// One route of one service, as the learner reaches it.
 #[derive(Debug, Clone, Copy)]

@@ -38,6 +38,14 @@ use crate::{
 pub use crate::request_id::REQUEST_ID;
 
 /// Bounds on what one request may cost a server.
+///
+/// What a server holds grows with its clients, so each bound times the
+/// clients it may have at once must fit its container: with
+/// [`MAX_CONNECTION_BUFFER`] per connection and bodies of at most 64 KiB
+/// (the JSON APIs here take a few hundred bytes), a thousand clients each
+/// sending a 1 MiB body at once stay well inside the smallest limit the
+/// compose files set (32 MiB); hyper's and axum's defaults (400 KiB a
+/// connection, 2 MB a body) let a few hundred get the container killed.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest request body accepted, in bytes (413 beyond).
@@ -49,7 +57,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            body_bytes: 1024 * 1024,
+            body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(10),
         }
     }
@@ -120,9 +128,14 @@ pub use drain::Drained;
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Largest request head accepted, request line included: 431 and a close
-/// beyond. hyper's own bound is its read buffer (about 400 KiB); no client
-/// of these services sends more than a few hundred bytes.
-pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// beyond. No client of these services sends more than a few hundred bytes.
+pub const MAX_HEAD_BYTES: usize = 8 * 1024;
+
+/// Largest read buffer of one connection. hyper's default (about 400 KiB)
+/// is reached whenever a client sends faster than a handler reads, so a few
+/// hundred clients sending bodies at once held more memory than a container
+/// of these challenges has, and the kernel killed it.
+pub const MAX_CONNECTION_BUFFER: usize = MAX_HEAD_BYTES;
 
 /// Serves `app` until `shutdown` completes, then drains in-flight requests
 /// for at most `grace`.
@@ -143,7 +156,8 @@ where
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)
-        .max_header_size(MAX_HEAD_BYTES);
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_buf_size(MAX_CONNECTION_BUFFER);
     let connections = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {

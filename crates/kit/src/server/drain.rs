@@ -104,7 +104,13 @@ mod tests {
         let routes = Router::new().route("/ok", get(|| async { "ok" }));
         tokio::spawn(serve(
             listener,
-            app(routes, Limits::default()),
+            app(
+                routes,
+                Limits {
+                    body_bytes: 1024 * 1024,
+                    ..Limits::default()
+                },
+            ),
             async move {
                 let _ = stopped.await;
             },
