@@ -130,6 +130,9 @@ enum Failure {
     /// The caller's body grew past kit's bound while it was being sent.
     #[error("request body too large")]
     TooLarge,
+    /// The caller's body could not be read (broken chunked framing, say).
+    #[error("could not read the request body: {0}")]
+    BadBody(String),
     /// An answer came, but it cannot be passed on safely.
     #[error("unusable answer: {0}")]
     Unusable(String),
@@ -137,11 +140,19 @@ enum Failure {
 
 impl Failure {
     fn from_client(e: &hyper_util::client::legacy::Error) -> Self {
-        let mut causes = std::iter::successors(e.source(), |&c| c.source());
+        let causes = || std::iter::successors(e.source(), |&c| c.source());
+        // hyper calls a failure of the body it was given to send a user
+        // error: here that body is the caller's.
+        let body_failed = causes().any(|c| {
+            c.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_user)
+        });
         if e.is_connect() {
             Self::Connect(root_cause(e))
-        } else if causes.any(|c| c.is::<LengthLimitError>()) {
+        } else if causes().any(|c| c.is::<LengthLimitError>()) {
             Self::TooLarge
+        } else if body_failed {
+            Self::BadBody(root_cause(e))
         } else {
             Self::NoAnswer(root_cause(e))
         }
@@ -153,6 +164,7 @@ impl Failure {
             Self::Connect(_) => ApiError::Unavailable(message).into_response(),
             Self::Timeout(_) => ApiError::GatewayTimeout(message).into_response(),
             Self::NoAnswer(_) | Self::Unusable(_) => ApiError::BadGateway(message).into_response(),
+            Self::BadBody(_) => ApiError::BadRequest(self.to_string()).into_response(),
             Self::TooLarge => {
                 let mut response = ApiError::PayloadTooLarge.into_response();
                 // The rest of the body may still be on its way: this

@@ -316,3 +316,34 @@ async fn an_answer_declared_over_the_bound_is_a_502_and_one_growing_past_it_is_c
     assert!(read.cut_inside_an_answer, "{} answers", read.answers.len());
     assert!(read.answers.is_empty());
 }
+
+#[tokio::test]
+async fn a_caller_body_with_broken_chunks_is_a_400_not_a_502() {
+    // An upstream that reads and never answers: the caller's body is the
+    // only thing that can fail.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let gateway = gateway_before(silent).await;
+    for body in [&b"3\r\nabcdef\r\n0\r\n\r\n"[..], b"zz\r\nabc\r\n0\r\n\r\n"] {
+        let mut stream = TcpStream::connect(gateway).await.unwrap();
+        let mut request = b"PUT /users HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n\
+                            transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            .to_vec();
+        request.extend_from_slice(body);
+        stream.write_all(&request).await.unwrap();
+        let mut bytes = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut bytes))
+            .await
+            .unwrap()
+            .unwrap();
+        let read = read_answers(&bytes);
+        assert_eq!(read.answers.len(), 1, "{read:?}");
+        assert_eq!(read.answers[0].status, 400, "{read:?}");
+    }
+}
