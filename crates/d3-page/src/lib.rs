@@ -111,10 +111,10 @@ async fn proxy(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
-    let bytes = answer
-        .bytes()
-        .await
-        .map_err(|e| ApiError::BadGateway(format!("resposta incompleta da API: {e}")))?;
+    let bytes = answer.bytes().await.map_err(|e| {
+        tracing::warn!("resposta incompleta da API: {e}");
+        ApiError::BadGateway("resposta incompleta da API (web)".into())
+    })?;
     let mut response = (status, bytes).into_response();
     if let Some(content_type) = content_type {
         response

@@ -82,9 +82,13 @@ pub enum UpstreamError {
 
 impl From<UpstreamError> for ApiError {
     fn from(e: UpstreamError) -> Self {
+        // Why A is unreachable (an address, the system's error text) is for
+        // the log (`info` writes it), not for the caller.
         let message = e.to_string();
         match e {
-            UpstreamError::Unreachable(_) => Self::Unavailable(message),
+            UpstreamError::Unreachable(_) => {
+                Self::Unavailable("service_a is unreachable; try again in a moment".into())
+            }
             UpstreamError::Timeout(_) => Self::GatewayTimeout(message),
             UpstreamError::Status(_) | UpstreamError::Garbage(_) => Self::BadGateway(message),
         }

@@ -80,7 +80,8 @@ pub async fn handle(gateway: &Gateway, upstream: &Upstream, request: Request) ->
     let Some(first) = to.upstream.pick(None) else {
         let name = &to.upstream.name;
         let addr = &to.upstream.addr;
-        return ApiError::Unavailable(format!("{name}: no replica found for {addr}"))
+        tracing::warn!("{name}: no replica found for {addr}");
+        return ApiError::Unavailable(format!("{name}: no replica found; try again in a moment"))
             .into_response();
     };
     let failure = match to.send(&first, &parts, body).await {
@@ -158,13 +159,27 @@ impl Failure {
         }
     }
 
+    /// The caller's answer. The detail (addresses, the system's error text)
+    /// goes to the log; the caller reads what failed in words it can use.
     fn into_response(self, upstream: &Upstream) -> Response {
-        let message = format!("{}: {self}", upstream.name);
+        let name = &upstream.name;
+        tracing::warn!("{name}: {self}");
         match self {
-            Self::Connect(_) => ApiError::Unavailable(message).into_response(),
-            Self::Timeout(_) => ApiError::GatewayTimeout(message).into_response(),
-            Self::NoAnswer(_) | Self::Unusable(_) => ApiError::BadGateway(message).into_response(),
-            Self::BadBody(_) => ApiError::BadRequest(self.to_string()).into_response(),
+            Self::Connect(_) => {
+                ApiError::Unavailable(format!("{name} is unreachable; try again in a moment"))
+                    .into_response()
+            }
+            Self::Timeout(_) => ApiError::GatewayTimeout(format!("{name}: {self}")).into_response(),
+            Self::NoAnswer(_) => {
+                ApiError::BadGateway(format!("{name} closed the connection without an answer"))
+                    .into_response()
+            }
+            // Our own words on what was wrong with the answer.
+            Self::Unusable(_) => ApiError::BadGateway(format!("{name}: {self}")).into_response(),
+            Self::BadBody(_) => {
+                ApiError::BadRequest("the request body could not be read (broken framing?)".into())
+                    .into_response()
+            }
             Self::TooLarge => {
                 let mut response = ApiError::PayloadTooLarge.into_response();
                 // The rest of the body may still be on its way: this

@@ -105,7 +105,16 @@ impl IntoResponse for ApiError {
             error: self.code(),
             message: &message,
         };
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            // Every 503 here is a moment's trouble (a dependency away, too
+            // many requests): say when to try again.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
     }
 }
 

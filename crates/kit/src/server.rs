@@ -11,6 +11,7 @@
 use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::{
+    error_handling::HandleErrorLayer,
     extract::{DefaultBodyLimit, Request},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -18,8 +19,9 @@ use axum::{
 };
 use tokio::net::TcpListener;
 use tower::{
+    limit::GlobalConcurrencyLimitLayer,
     util::{MapRequestLayer, MapResponseLayer},
-    ServiceBuilder,
+    BoxError, ServiceBuilder,
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -37,21 +39,24 @@ use crate::{
 
 pub use crate::request_id::REQUEST_ID;
 
-/// Bounds on what one request may cost a server.
+/// Bounds on what clients may make a server hold.
 ///
 /// What a server holds grows with its clients, so each bound times the
-/// clients it may have at once must fit its container: with
-/// [`MAX_CONNECTION_BUFFER`] per connection and bodies of at most 64 KiB
-/// (the JSON APIs here take a few hundred bytes), a thousand clients each
-/// sending a 1 MiB body at once stay well inside the smallest limit the
-/// compose files set (32 MiB); hyper's and axum's defaults (400 KiB a
-/// connection, 2 MB a body) let a few hundred get the container killed.
+/// clients it may have at once must fit its container. The smallest memory
+/// limit a server has in the compose files is 32 MiB: a request holds at
+/// most its body (64 KiB; the JSON APIs here take a few hundred bytes) and
+/// its connection's buffer ([`MAX_CONNECTION_BUFFER`], 8 KiB), so 256 in
+/// flight hold at most 18 MiB, and any further request is answered 503 at
+/// once. hyper's and axum's defaults (400 KiB a connection, 2 MB a body, no
+/// bound on requests) let a few hundred clients get the container killed.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest request body accepted, in bytes (413 beyond).
     pub body_bytes: usize,
     /// Longest time one request may take, slow clients included (408 beyond).
     pub request_timeout: Duration,
+    /// Most requests handled at once; beyond, a JSON 503 with `Retry-After`.
+    pub in_flight: usize,
 }
 
 impl Default for Limits {
@@ -59,6 +64,7 @@ impl Default for Limits {
         Self {
             body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(10),
+            in_flight: 256,
         }
     }
 }
@@ -83,6 +89,13 @@ pub fn app(routes: Router, limits: Limits) -> Router {
                 .on_failure(()),
         )
         .layer(MapResponseLayer::new(json_errors))
+        // Shed, not queued: a queue would hold the very memory the bound
+        // is there to cap. One permit count for every route (axum applies
+        // the layers route by route; a plain `ConcurrencyLimitLayer` would
+        // give each route its own).
+        .layer(HandleErrorLayer::new(overloaded))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::new(limits.in_flight))
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TimeoutLayer::with_status_code(
@@ -228,6 +241,13 @@ where
     })
     .unwrap_or_default();
     Response::from_parts(parts, body.into())
+}
+
+/// The JSON 503 of a request shed because [`Limits::in_flight`] are being
+/// handled (load shedding is the only error the layers below can make).
+async fn overloaded(e: BoxError) -> error::ApiError {
+    tracing::warn!("request shed: {e}");
+    error::ApiError::Unavailable("too many requests at once; retry in a second".into())
 }
 
 /// The JSON 500 a panicking handler's request gets (the detail goes to the
@@ -395,6 +415,55 @@ mod tests {
         }
         let lines = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
         assert!(!lines.contains("status=500"), "{lines}");
+    }
+
+    #[tokio::test]
+    async fn requests_beyond_the_bound_are_shed_with_a_json_503() {
+        use std::sync::Arc;
+        let started = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Notify::new());
+        let (started_in, release_in) = (started.clone(), release.clone());
+        let routes = Router::new()
+            .route(
+                "/hold",
+                get(move || async move {
+                    started_in.notify_one();
+                    release_in.notified().await;
+                    "held"
+                }),
+            )
+            .route("/ok", get(|| async { "ok" }));
+        let limits = Limits {
+            in_flight: 1,
+            ..Limits::default()
+        };
+        let app = app(routes, limits);
+        let held = tokio::spawn(
+            app.clone()
+                .oneshot(Request::get("/hold").body(Body::empty()).unwrap()),
+        );
+        started.notified().await;
+        // Another route, so the bound is seen to be the process's, not one
+        // route's.
+        let shed = app
+            .clone()
+            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(shed.headers()[header::RETRY_AFTER], "1");
+        assert!(shed.headers().contains_key(REQUEST_ID));
+        let bytes = shed.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"], "service_unavailable");
+
+        release.notify_one();
+        assert_eq!(held.await.unwrap().unwrap().status(), StatusCode::OK);
+        let again = app
+            .oneshot(Request::get("/ok").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::OK, "the permit came back");
     }
 
     #[tokio::test]
