@@ -368,6 +368,97 @@ fn only_web_reaches_the_data_stores() {
         .is_empty());
 }
 
+/// Write-up 002's `docker exec` commands, in the form that works here, and
+/// the Redis keys and lifetimes the write-ups name, read from the real Redis.
+#[test]
+fn write_up_names_commands_and_redis_keys_as_written() {
+    let _guard = serial();
+    let (stack, api) = stack();
+    stack.up();
+    let exec = |args: &[&str]| {
+        let mut all = vec!["exec"];
+        all.extend_from_slice(args);
+        docker(&all)
+    };
+    // `docker exec web-flask ping db` and `... redis-cli -h cache ping`:
+    // `web-flask` is FROM scratch, so its `/fetch --ping` looks instead.
+    for target in ["db", "db:5432", "cache:6379"] {
+        let run = exec(&["web-flask", "/fetch", "--ping", target]);
+        assert!(run.success(), "{target}: {run:?}");
+        assert!(
+            run.stdout.starts_with(target.split(':').next().unwrap()),
+            "{run:?}"
+        );
+    }
+    // The names write-up 004 uses resolve on the stack's networks too.
+    for (container, target) in [
+        ("web-flask", "redis:6379"),
+        ("page-usuarios", "api:5000"),
+        ("web-flask", "frontend:8501"),
+    ] {
+        let run = exec(&[container, "/fetch", "--ping", target]);
+        assert!(run.success(), "{container} -> {target}: {run:?}");
+    }
+    // The page is not on the stores' network: `db` does not resolve there.
+    let run = exec(&["page-usuarios", "/fetch", "--ping", "db:5432"]);
+    assert_eq!(run.code(), Some(6), "{run:?}");
+    // The stores' own clients, in their containers (`-it` for a prompt).
+    let pong = exec(&["cache-redis", "redis-cli", "ping"]);
+    assert_eq!(pong.stdout.trim(), "PONG", "{pong:?}");
+    let count = exec(&[
+        "db-postgresql",
+        "psql",
+        "-U",
+        "usuario",
+        "-d",
+        "aplicacao",
+        "-tAc",
+        "SELECT count(*) FROM posts",
+    ]);
+    assert_eq!(count.stdout.trim(), "3", "{count:?}");
+
+    let redis = |args: &[&str]| {
+        let mut all = vec!["cache-redis", "redis-cli"];
+        all.extend_from_slice(args);
+        exec(&all).stdout.trim().to_owned()
+    };
+    // 001: `GET /` counts under `contador`; 002: `/api/contador` under
+    // `contador_requisicoes` (the client container may count too).
+    let visit = api.get("/").body;
+    let visits = redis(&["GET", "contador"]);
+    assert!(
+        visit.ends_with(&format!("Redis conta {visits} visitas.")),
+        "{visit} / {visits}"
+    );
+    let counted = api.get("/api/contador").json()["contador"]
+        .as_i64()
+        .unwrap();
+    let stored: i64 = redis(&["GET", "contador_requisicoes"]).parse().unwrap();
+    assert!(stored >= counted, "{stored} < {counted}");
+    // The cached copies and their lifetimes: 60 s for the lists, 300 s for
+    // one user.
+    let id = api
+        .post("/users", json!({"name": "Ana", "email": "ana@keys.test"}))
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    api.get("/api/posts/cache");
+    api.get("/users");
+    api.get(&format!("/users/{id}"));
+    let ttl = |key: &str| -> i64 { redis(&["TTL", key]).parse().unwrap() };
+    for (key, lifetime) in [
+        ("posts_cache".to_owned(), 60),
+        ("users_list".to_owned(), 60),
+        (format!("user_{id}"), 300),
+    ] {
+        let left = ttl(&key);
+        assert!(
+            left > lifetime - 30 && left <= lifetime,
+            "{key}: TTL {left}, expected about {lifetime}"
+        );
+    }
+}
+
 #[test]
 fn the_manual_docker_run_path_of_write_up_003() {
     let _guard = serial();

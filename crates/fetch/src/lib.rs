@@ -4,6 +4,10 @@
 //!   2xx/3xx answer and with curl's exit codes otherwise (7 refused, 6 name
 //!   not resolved, 28 timeout, 22 HTTP error). A `FROM scratch` image has no
 //!   shell and no curl, so this is what its HEALTHCHECK runs.
+//! * Ping (`--ping db` or `--ping db:5432`): what `ping db` tells a learner
+//!   in an image that has it (the name resolves, on this network), plus
+//!   whether the port takes a connection. Our images are `FROM scratch` and
+//!   ICMP needs a capability they drop, so this is the way to look.
 //! * Polling (`--interval 5s`): Desafio 1's client. One readable line per
 //!   attempt, so `docker logs -f` tells the story, and failures are reported
 //!   and survived: the loop never stops because the server is away.
@@ -82,6 +86,59 @@ fn classify(error: reqwest::Error, timeout: Duration) -> Outcome {
         source = cause.source();
     }
     Outcome::Failed(error.without_url().to_string())
+}
+
+/// `fetch --ping HOST[:PORT]`: resolves HOST and, given a PORT, opens a TCP
+/// connection to it. The line to print, and curl's exit code for the same
+/// failure (6 not resolved, 7 refused, 28 timed out).
+pub async fn ping(target: &str, timeout: Duration) -> (String, u8) {
+    let (host, port) = match target.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(port) => (host, Some(port)),
+            Err(_) => return (format!("{target}: {port:?} is not a port"), 2),
+        },
+        None => (target, None),
+    };
+    let resolved =
+        tokio::time::timeout(timeout, tokio::net::lookup_host((host, port.unwrap_or(0))));
+    let addrs: Vec<std::net::SocketAddr> = match resolved.await {
+        Ok(Ok(addrs)) => addrs.collect(),
+        Ok(Err(_)) => return (format!("{host}: nome não resolvido (está nesta rede?)"), 6),
+        Err(_) => {
+            return (
+                format!("{host}: sem resposta do DNS em {}", humanize(timeout)),
+                28,
+            )
+        }
+    };
+    let ips: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+    let mut line = format!("{host} ({})", ips.join(", "));
+    let (Some(port), Some(first)) = (port, addrs.first()) else {
+        return (line, 0);
+    };
+    let started = Instant::now();
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(first)).await {
+        Ok(Ok(_)) => {
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            line.push_str(&format!(": porta {port} aceitou a conexão em {ms:.1} ms"));
+            (line, 0)
+        }
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            line.push_str(&format!(": porta {port} recusou a conexão"));
+            (line, 7)
+        }
+        Ok(Err(e)) => {
+            line.push_str(&format!(": porta {port}: {e}"));
+            (line, 1)
+        }
+        Err(_) => {
+            line.push_str(&format!(
+                ": porta {port} sem resposta em {}",
+                humanize(timeout)
+            ));
+            (line, 28)
+        }
+    }
 }
 
 /// What the polling client prints for attempt number `attempt`: the
@@ -185,6 +242,24 @@ mod tests {
         assert_eq!(Outcome::Refused.exit_code(), 7);
         assert_eq!(Outcome::UnknownHost.exit_code(), 6);
         assert_eq!(Outcome::TimedOut(Duration::from_secs(5)).exit_code(), 28);
+    }
+
+    #[tokio::test]
+    async fn ping_resolves_and_says_whether_the_port_takes_a_connection() {
+        let second = Duration::from_secs(1);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open = listener.local_addr().unwrap().port();
+        let (line, code) = ping(&format!("localhost:{open}"), second).await;
+        assert_eq!(code, 0, "{line}");
+        assert!(line.contains(&format!("porta {open} aceitou")), "{line}");
+        drop(listener);
+        let (line, code) = ping(&format!("127.0.0.1:{open}"), second).await;
+        assert_eq!((code, line.contains("recusou")), (7, true), "{line}");
+        let (line, code) = ping("localhost", second).await;
+        assert_eq!(code, 0, "{line}");
+        assert!(line.starts_with("localhost ("), "{line}");
+        let (line, code) = ping("localhost:http", second).await;
+        assert_eq!(code, 2, "{line}");
     }
 
     #[test]

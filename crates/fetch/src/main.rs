@@ -1,7 +1,7 @@
 use std::{process::ExitCode, time::Duration};
 
 use clap::Parser;
-use fetch::{describe, fetch, Outcome};
+use fetch::{describe, fetch, ping, Outcome};
 
 /// GET a URL once like curl, or poll it every INTERVAL and report each answer.
 #[derive(Debug, Parser)]
@@ -22,6 +22,10 @@ struct Args {
     /// Fetch once even if INTERVAL is set (the images set it for polling).
     #[arg(long)]
     once: bool,
+    /// Instead of an HTTP GET: resolve HOST and, with a PORT, connect to it
+    /// (what `ping db` shows, for images without ping).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    ping: Option<String>,
     /// Fetch once and print nothing; only the exit code speaks. This is what
     /// healthchecks run, so it must never start polling.
     #[arg(short, long)]
@@ -31,6 +35,15 @@ struct Args {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(target) = &args.ping {
+        let (line, code) = ping(target, args.timeout).await;
+        if code == 0 {
+            println!("{line}");
+        } else {
+            eprintln!("fetch: {line}");
+        }
+        return ExitCode::from(code);
+    }
     let timeouts = kit::http_client::Timeouts {
         connect: args.timeout,
         total: args.timeout,
