@@ -7,24 +7,103 @@
 //! (`fonte: banco_de_dados`). The counters live only in Redis, so they answer
 //! 503 instead.
 //!
-//! A write invalidates the cached copies. If Redis is away at that moment
-//! the key is remembered and deleted before the cache is trusted again;
-//! otherwise a copy saved before the outage could be served after it.
+//! # Fresh after an acknowledged write
+//!
+//! Plain cache-aside has a race: a reader misses, loads the old row, a
+//! writer commits and deletes the key, and only then does the reader store
+//! its old copy, which is served for the whole TTL. So every cached key has
+//! a generation beside it (`<key>:geracao`, a Redis integer):
+//!
+//! - a reader reads the key and its generation in one `MGET`; on a miss it
+//!   loads from PostgreSQL and stores its copy with a Lua script that sets
+//!   the key (with its TTL) only if the generation is still the one it saw;
+//! - a writer, after its commit, runs one Lua script that increments the
+//!   generation and deletes the key, atomically.
+//!
+//! A reader that loaded before the commit saw the old generation, so its
+//! store is refused; a reader that saw the new generation started after the
+//! commit, so it loaded the new row. The generation never expires: one that
+//! vanished and started again from 1 could equal the number a slow reader
+//! saw, and let its old copy in.
+//!
+//! # An invalidation Redis did not get
+//!
+//! If Redis is away when a write commits, the deletion cannot happen then,
+//! and a copy stored before the outage would be served after it, by this
+//! replica or by any other (the Swarm stack runs two), or after a restart.
+//! So the write records the keys it makes stale in PostgreSQL, in the
+//! table `cache_pendente`, inside its own transaction, and deletes those
+//! rows only once Redis has run the invalidation. A replica does not trust
+//! Redis from its start, nor after any failed Redis call: until it has
+//! swept that table (invalidated every key in it, then deleted the rows),
+//! its reads go to PostgreSQL and store nothing. A task per replica probes
+//! Redis and sweeps every [`PROBE_INTERVAL`]; a read that finds the cache
+//! untrusted tries the sweep itself, so trust comes back with Redis.
+//!
+//! What remains: a replica that saw no failure keeps trusting Redis, so when
+//! only *another* replica lost Redis during a write (or Redis was away for
+//! less than one probe interval and this replica made no call meanwhile),
+//! this replica may serve the old copy until its next sweep, at most one
+//! probe interval (plus the calls' timeouts) after the write.
 
 use std::{
-    collections::HashSet,
+    collections::BTreeSet,
     future::Future,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, LazyLock, OnceLock,
+    },
     time::Duration,
 };
 
 use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig},
-    AsyncCommands,
+    AsyncCommands, Script,
 };
 use serde::{de::DeserializeOwned, Serialize};
+use sqlx::PgConnection;
 
-use crate::{backoff::Backoff, error::CacheError};
+use crate::{
+    backoff::Backoff,
+    db::Database,
+    error::{CacheError, DbError},
+};
+
+/// How often each replica probes Redis and sweeps `cache_pendente`.
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+/// Rows of `cache_pendente` invalidated per Redis call while sweeping.
+const SWEEP_BATCH: i64 = 500;
+/// A sweep gives up (and tries again later) after this many batches.
+const SWEEP_BATCHES: usize = 20;
+
+/// Sets the key only if its generation is still the one the reader saw
+/// (`''` for none). KEYS: value, generation. ARGV: generation seen, TTL in
+/// seconds, value.
+static STORE_IF_CURRENT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if (redis.call('GET', KEYS[2]) or '') == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[2])
+  return 1
+end
+return 0
+",
+    )
+});
+
+/// Moves every generation on and deletes every copy, in one step. KEYS:
+/// value, generation, value, generation, ...
+static INVALIDATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+for i = 1, #KEYS, 2 do
+  redis.call('INCR', KEYS[i + 1])
+  redis.call('DEL', KEYS[i])
+end
+return #KEYS / 2
+",
+    )
+});
 
 /// Where an answer came from, in write-up 002's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,6 +127,28 @@ impl Fonte {
     }
 }
 
+/// What a cache-aside lookup found.
+#[derive(Debug)]
+pub enum Lookup<T> {
+    /// The cached copy.
+    Hit(T),
+    /// No copy; a copy loaded from now on may be stored against this.
+    Miss(Generation),
+}
+
+/// A key's generation as a reader saw it before loading from PostgreSQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation(String);
+
+/// The keys a write made stale, recorded in its transaction; hand it to
+/// [`Cache::invalidate`] after the commit.
+#[derive(Debug)]
+#[must_use = "send it to Redis with Cache::invalidate after the commit"]
+pub struct Invalidation {
+    ids: Vec<i64>,
+    keys: Vec<String>,
+}
+
 /// The Redis handle every handler shares.
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -58,8 +159,14 @@ struct Inner {
     connection: OnceLock<ConnectionManager>,
     prefix: String,
     timeout: Duration,
-    /// Keys whose invalidation failed while Redis was away.
-    unflushed: Mutex<HashSet<String>>,
+    /// Moves on at every failed Redis call (and starts at 1: a replica
+    /// trusts nothing before its first sweep).
+    failures: AtomicU64,
+    /// The value `failures` had when the last complete sweep began: the
+    /// cache is trusted while no failure came after it.
+    swept: AtomicU64,
+    /// One sweep at a time.
+    sweeping: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -67,6 +174,8 @@ impl std::fmt::Debug for Inner {
         f.debug_struct("Inner")
             .field("connected", &self.connection.get().is_some())
             .field("prefix", &self.prefix)
+            .field("failures", &self.failures)
+            .field("swept", &self.swept)
             .finish_non_exhaustive()
     }
 }
@@ -79,7 +188,9 @@ impl Cache {
                 connection: OnceLock::new(),
                 prefix,
                 timeout,
-                unflushed: Mutex::new(HashSet::new()),
+                failures: AtomicU64::new(1),
+                swept: AtomicU64::new(0),
+                sweeping: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -120,9 +231,37 @@ impl Cache {
         })
     }
 
+    /// Probes Redis and sweeps `cache_pendente` every [`PROBE_INTERVAL`],
+    /// sooner while the cache is not trusted, for as long as the process
+    /// runs.
+    pub fn spawn_sweeper(&self, db: Database) -> tokio::task::JoinHandle<()> {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let first_retry = Duration::from_millis(100);
+            let mut backoff = Backoff::new(first_retry, PROBE_INTERVAL);
+            loop {
+                let trusted = {
+                    let _one = cache.inner.sweeping.lock().await;
+                    cache.sweep(&db).await
+                };
+                let wait = if trusted {
+                    backoff = Backoff::new(first_retry, PROBE_INTERVAL);
+                    PROBE_INTERVAL
+                } else {
+                    backoff.next_delay()
+                };
+                tokio::time::sleep(wait).await;
+            }
+        })
+    }
+
     /// The key as stored, with this instance's prefix.
     pub fn key(&self, name: &str) -> String {
         format!("{}{name}", self.inner.prefix)
+    }
+
+    fn generation_key(key: &str) -> String {
+        format!("{key}:geracao")
     }
 
     async fn call<T, F, Fut>(&self, command: F) -> Result<T, CacheError>
@@ -130,16 +269,103 @@ impl Cache {
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
-        let connection = self
-            .inner
-            .connection
-            .get()
-            .cloned()
-            .ok_or(CacheError::NotConnected)?;
-        match tokio::time::timeout(self.inner.timeout, command(connection)).await {
-            Ok(result) => Ok(result?),
-            Err(_) => Err(CacheError::Timeout),
+        let result = match self.inner.connection.get().cloned() {
+            None => Err(CacheError::NotConnected),
+            Some(connection) => {
+                match tokio::time::timeout(self.inner.timeout, command(connection)).await {
+                    Ok(result) => result.map_err(CacheError::from),
+                    Err(_) => Err(CacheError::Timeout),
+                }
+            }
+        };
+        if let Err(e) = &result {
+            // Whatever Redis missed meanwhile (an invalidation by another
+            // replica, say) is known only to `cache_pendente`.
+            let was_trusted = self.is_trusted();
+            self.inner.failures.fetch_add(1, Ordering::SeqCst);
+            if was_trusted {
+                tracing::warn!("Redis falhou ({e}); cache fora de uso até a próxima varredura");
+            }
         }
+        result
+    }
+
+    /// Whether cached copies may be served and stored: no Redis call has
+    /// failed since the last complete sweep of `cache_pendente`.
+    pub fn is_trusted(&self) -> bool {
+        let swept = self.inner.swept.load(Ordering::SeqCst);
+        swept >= self.inner.failures.load(Ordering::SeqCst)
+    }
+
+    /// True if the cache is trusted, sweeping first if it is not. Bounded
+    /// by the cache timeout: a read waits no longer for Redis than it would
+    /// for a cached copy. (Dropping a sweep midway is harmless: it is
+    /// repeated whole.)
+    pub async fn ensure_trusted(&self, db: &Database) -> bool {
+        if self.is_trusted() {
+            return true;
+        }
+        let sweep = async {
+            let _one = self.inner.sweeping.lock().await;
+            // The sweep this one waited for may have done it already.
+            self.is_trusted() || self.sweep(db).await
+        };
+        tokio::time::timeout(self.inner.timeout, sweep)
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Invalidates every key left in `cache_pendente` and deletes those
+    /// rows; the cache is trusted again if no Redis call failed meanwhile.
+    /// The caller holds `sweeping`.
+    async fn sweep(&self, db: &Database) -> bool {
+        let began = self.inner.failures.load(Ordering::SeqCst);
+        if !(self.ping().await && db.is_ready()) {
+            return false;
+        }
+        let mut invalidated = 0;
+        for batch in 1..=SWEEP_BATCHES {
+            let rows = db
+                .run(|pool| {
+                    sqlx::query_as::<_, (i64, String)>(
+                        "SELECT id, chave FROM cache_pendente ORDER BY id LIMIT $1",
+                    )
+                    .bind(SWEEP_BATCH)
+                    .fetch_all(pool)
+                })
+                .await;
+            let rows = match rows {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::debug!("varredura do cache adiada: {e}");
+                    return false;
+                }
+            };
+            let full = rows.len() as i64 == SWEEP_BATCH;
+            if !rows.is_empty() {
+                let (ids, keys): (Vec<i64>, BTreeSet<String>) = rows.into_iter().unzip();
+                if self.drop_keys(keys.into_iter().collect()).await.is_err() {
+                    return false;
+                }
+                invalidated += ids.len();
+                if let Err(e) = forget(db, &ids).await {
+                    tracing::debug!("varredura do cache adiada: {e}");
+                    return false;
+                }
+            }
+            if !full {
+                break;
+            }
+            if batch == SWEEP_BATCHES {
+                return false;
+            }
+        }
+        let was_trusted = self.is_trusted();
+        self.inner.swept.fetch_max(began, Ordering::SeqCst);
+        if !was_trusted && self.is_trusted() {
+            tracing::info!("cache em uso: {invalidated} invalidações pendentes aplicadas");
+        }
+        self.is_trusted()
     }
 
     /// `PING`, for `/status`.
@@ -155,6 +381,12 @@ impl Cache {
         self.call(|mut c| async move { c.incr(key, 1).await }).await
     }
 
+    /// `DECR` of a counter: takes back an `INCR` whose other half failed.
+    pub async fn decr(&self, name: &str) -> Result<i64, CacheError> {
+        let key = self.key(name);
+        self.call(|mut c| async move { c.decr(key, 1).await }).await
+    }
+
     /// A counter's value (0 when absent).
     pub async fn counter(&self, name: &str) -> Result<i64, CacheError> {
         let key = self.key(name);
@@ -168,74 +400,113 @@ impl Cache {
         self.call(|mut c| async move { c.exists(key).await }).await
     }
 
-    /// Deletes cached copies after a write. If Redis cannot be told now, the
-    /// keys are remembered and deleted before the next cached read.
-    pub async fn invalidate(&self, names: &[&str]) {
+    /// Records, inside the write's transaction `tx`, the cached copies the
+    /// write makes stale, so that they are dropped even if Redis is away
+    /// when it commits (or the process stops right after).
+    pub async fn record(
+        &self,
+        db: &Database,
+        tx: &mut PgConnection,
+        names: &[&str],
+    ) -> Result<Invalidation, DbError> {
         let keys: Vec<String> = names.iter().map(|n| self.key(n)).collect();
-        let attempt = keys.clone();
-        if let Err(e) = self
-            .call(|mut c| async move { c.del::<_, ()>(attempt).await })
-            .await
-        {
-            tracing::warn!("cache não invalidado agora ({e}); será antes da próxima leitura");
-            self.lock_unflushed().extend(keys);
-        }
-    }
-
-    fn lock_unflushed(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.inner
-            .unflushed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Deletes what earlier invalidations could not; an error means the
-    /// cache cannot be trusted yet.
-    async fn flush_pending(&self) -> Result<(), CacheError> {
-        let pending: Vec<String> = {
-            let set = self.lock_unflushed();
-            if set.is_empty() {
-                return Ok(());
-            }
-            set.iter().cloned().collect()
-        };
-        let keys = pending.clone();
-        self.call(|mut c| async move { c.del::<_, ()>(keys).await })
+        let ids = db
+            .bounded(
+                sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO cache_pendente (chave) SELECT unnest($1::text[]) RETURNING id",
+                )
+                .bind(&keys)
+                .fetch_all(&mut *tx),
+            )
             .await?;
-        let mut set = self.lock_unflushed();
-        for key in &pending {
-            set.remove(key);
+        Ok(Invalidation { ids, keys })
+    }
+
+    /// After the commit: drops the copies and their generations move on. If
+    /// Redis cannot be told now, the rows stay in `cache_pendente` and this
+    /// replica stops trusting Redis until it has swept them.
+    pub async fn invalidate(&self, db: &Database, done: Invalidation) {
+        if let Err(e) = self.drop_keys(done.keys).await {
+            tracing::warn!("cache não invalidado agora ({e}); fica pendente no banco");
+            return;
         }
-        Ok(())
+        if let Err(e) = forget(db, &done.ids).await {
+            // Harmless: a later sweep invalidates these keys once more.
+            tracing::debug!("invalidação feita, mas não apagada de cache_pendente: {e}");
+        }
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, CacheError> {
-        self.flush_pending().await?;
+    /// The invalidation script over `keys` (already prefixed).
+    async fn drop_keys(&self, keys: Vec<String>) -> Result<(), CacheError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.call(|mut c| async move {
+            let mut invocation = INVALIDATE.prepare_invoke();
+            for key in &keys {
+                invocation.key(key).key(Self::generation_key(key));
+            }
+            invocation.invoke_async::<i64>(&mut c).await
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The cached copy of `name`, or on a miss the generation to store a
+    /// freshly loaded copy against.
+    pub async fn lookup<T: DeserializeOwned>(&self, name: &str) -> Result<Lookup<T>, CacheError> {
         let key = self.key(name);
-        let raw: Option<Vec<u8>> = self.call(|mut c| async move { c.get(key).await }).await?;
-        Ok(raw
-            .map(|bytes| serde_json::from_slice(&bytes))
-            .transpose()?)
+        let generation = Self::generation_key(&key);
+        let (raw, seen): (Option<Vec<u8>>, Option<String>) = self
+            .call(|mut c| async move {
+                redis::cmd("MGET")
+                    .arg(key)
+                    .arg(generation)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
+        match raw {
+            Some(bytes) => Ok(Lookup::Hit(serde_json::from_slice(&bytes)?)),
+            None => Ok(Lookup::Miss(Generation(seen.unwrap_or_default()))),
+        }
     }
 
-    async fn set_json<T: Serialize>(
+    /// Stores `value` under `name` for `ttl` unless a write invalidated the
+    /// key since `seen` was read; false when refused.
+    pub async fn store_if_current<T: Serialize>(
         &self,
         name: &str,
+        seen: &Generation,
         value: &T,
         ttl: Duration,
-    ) -> Result<(), CacheError> {
+    ) -> Result<bool, CacheError> {
         let key = self.key(name);
+        let generation = Self::generation_key(&key);
         let bytes = serde_json::to_vec(value)?;
         let seconds = ttl.as_secs().max(1);
-        self.call(|mut c| async move { c.set_ex::<_, _, ()>(key, bytes, seconds).await })
-            .await
+        let seen = seen.0.clone();
+        let stored: i64 = self
+            .call(|mut c| async move {
+                let mut invocation = STORE_IF_CURRENT.prepare_invoke();
+                invocation
+                    .key(key)
+                    .key(generation)
+                    .arg(seen)
+                    .arg(seconds)
+                    .arg(bytes);
+                invocation.invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(stored == 1)
     }
 
     /// Cache-aside: the cached copy of `name` if there is one, otherwise
-    /// `load` from the database, stored for `ttl`. Redis trouble is logged
-    /// and answered from the database.
+    /// `load` from the database, stored for `ttl` unless a write came in
+    /// between. Redis trouble is logged and answered from the database.
     pub async fn read_through<T, E, F, Fut>(
         &self,
+        db: &Database,
         name: &str,
         ttl: Duration,
         load: F,
@@ -245,21 +516,40 @@ impl Cache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let cache_usable = match self.get_json::<T>(name).await {
-            Ok(Some(value)) => return Ok((value, Fonte::Cache)),
-            Ok(None) => true,
+        if !self.ensure_trusted(db).await {
+            return Ok((load().await?, Fonte::BancoDeDados));
+        }
+        let seen = match self.lookup::<T>(name).await {
+            Ok(Lookup::Hit(value)) => return Ok((value, Fonte::Cache)),
+            Ok(Lookup::Miss(seen)) => Some(seen),
             Err(e) => {
                 tracing::debug!("cache ignorado para {name}: {e}");
-                false
+                None
             }
         };
         let value = load().await?;
-        // Not worth waiting for a store that just failed us.
-        if cache_usable {
-            if let Err(e) = self.set_json(name, &value, ttl).await {
-                tracing::debug!("cache não gravado para {name}: {e}");
+        // Not worth waiting for a store that just failed us, nor storing
+        // while an invalidation may be pending.
+        if let Some(seen) = seen.filter(|_| self.is_trusted()) {
+            match self.store_if_current(name, &seen, &value, ttl).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!("cópia de {name} não gravada: invalidada durante a leitura")
+                }
+                Err(e) => tracing::debug!("cache não gravado para {name}: {e}"),
             }
         }
         Ok((value, Fonte::BancoDeDados))
     }
+}
+
+/// Deletes rows of `cache_pendente` whose keys Redis has dropped.
+async fn forget(db: &Database, ids: &[i64]) -> Result<(), DbError> {
+    db.run(|pool| {
+        sqlx::query("DELETE FROM cache_pendente WHERE id = ANY($1)")
+            .bind(ids)
+            .execute(pool)
+    })
+    .await
+    .map(drop)
 }

@@ -54,6 +54,7 @@ impl AppState {
         let cache = Cache::new(config.cache_prefix.clone(), config.cache_timeout);
         db.spawn_migrations();
         cache.spawn_connect(client);
+        cache.spawn_sweeper(db.clone());
         Ok(Self {
             db,
             cache,
@@ -61,11 +62,15 @@ impl AppState {
         })
     }
 
-    /// Waits until the schema is applied and Redis answers, or `deadline`
-    /// passes; true if both are ready. For tests and tools, never handlers.
+    /// Waits until the schema is applied, Redis answers and the cache is
+    /// trusted (see [`cache`]), or `deadline` passes; true if all are ready.
+    /// For tests and tools, never handlers.
     pub async fn wait_ready(&self, deadline: Duration) -> bool {
         let waiting = async {
-            while !(self.db.is_ready() && self.cache.ping().await) {
+            while !(self.db.is_ready()
+                && self.cache.ensure_trusted(&self.db).await
+                && self.cache.ping().await)
+            {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         };

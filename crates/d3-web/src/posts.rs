@@ -83,7 +83,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<PostList>, ApiError>
 async fn list_cached(State(state): State<AppState>) -> Result<Json<PostList>, ApiError> {
     let (posts, fonte) = state
         .cache
-        .read_through(CACHE_KEY, state.ttl.posts, || load(&state))
+        .read_through(&state.db, CACHE_KEY, state.ttl.posts, || load(&state))
         .await?;
     tracing::info!(
         "GET /api/posts/cache: {} posts (fonte: {fonte:?})",
@@ -105,9 +105,10 @@ async fn create(
     // Write-up 002's own example omits `autor`; the column's default applies.
     let autor =
         validate::optional_text("autor", body.autor, 100)?.unwrap_or_else(|| "Anônimo".to_owned());
-    let post = state
-        .db
-        .run(|pool| {
+    let db = &state.db;
+    let mut tx = db.bounded(db.pool().begin()).await?;
+    let post = db
+        .bounded(
             sqlx::query_as::<_, Post>(
                 "INSERT INTO posts (titulo, conteudo, autor) VALUES ($1, $2, $3) \
                  RETURNING id, titulo, conteudo, autor, data_criacao",
@@ -115,10 +116,12 @@ async fn create(
             .bind(titulo)
             .bind(conteudo)
             .bind(autor)
-            .fetch_one(pool)
-        })
+            .fetch_one(&mut *tx),
+        )
         .await?;
-    state.cache.invalidate(&[CACHE_KEY]).await;
+    let stale = state.cache.record(db, &mut tx, &[CACHE_KEY]).await?;
+    db.bounded(tx.commit()).await?;
+    state.cache.invalidate(db, stale).await;
     tracing::info!("POST /api/posts: post {} criado", post.id);
     Ok((StatusCode::CREATED, Json(post)))
 }
@@ -156,9 +159,10 @@ async fn update(
             "informe 'titulo', 'conteudo' e/ou 'autor' para atualizar".into(),
         ));
     }
-    let post = state
-        .db
-        .run(|pool| {
+    let db = &state.db;
+    let mut tx = db.bounded(db.pool().begin()).await?;
+    let post = db
+        .bounded(
             sqlx::query_as::<_, Post>(
                 "UPDATE posts SET titulo = COALESCE($1, titulo), \
                  conteudo = COALESCE($2, conteudo), autor = COALESCE($3, autor) \
@@ -168,11 +172,13 @@ async fn update(
             .bind(conteudo)
             .bind(autor)
             .bind(id)
-            .fetch_optional(pool)
-        })
+            .fetch_optional(&mut *tx),
+        )
         .await?
         .ok_or_else(|| ApiError::not_found(format!("post {id} não encontrado")))?;
-    state.cache.invalidate(&[CACHE_KEY]).await;
+    let stale = state.cache.record(db, &mut tx, &[CACHE_KEY]).await?;
+    db.bounded(tx.commit()).await?;
+    state.cache.invalidate(db, stale).await;
     tracing::info!("PUT /api/posts/{id}: post atualizado");
     Ok(Json(post))
 }
@@ -182,19 +188,22 @@ async fn remove(
     Path(raw): Path<String>,
 ) -> Result<Json<Deleted>, ApiError> {
     let id = validate::id(&raw)?;
-    let deleted = state
-        .db
-        .run(|pool| {
+    let db = &state.db;
+    let mut tx = db.bounded(db.pool().begin()).await?;
+    let deleted = db
+        .bounded(
             sqlx::query("DELETE FROM posts WHERE id = $1")
                 .bind(id)
-                .execute(pool)
-        })
+                .execute(&mut *tx),
+        )
         .await?
         .rows_affected();
     if deleted == 0 {
         return Err(ApiError::not_found(format!("post {id} não encontrado")));
     }
-    state.cache.invalidate(&[CACHE_KEY]).await;
+    let stale = state.cache.record(db, &mut tx, &[CACHE_KEY]).await?;
+    db.bounded(tx.commit()).await?;
+    state.cache.invalidate(db, stale).await;
     tracing::info!("DELETE /api/posts/{id}: post removido");
     Ok(Json(Deleted {
         mensagem: "post removido",

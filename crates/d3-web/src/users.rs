@@ -1,6 +1,7 @@
 //! Write-up 004's users: CRUD with a unique e-mail (a duplicate is 409),
 //! the list cached for 60 s and each user for 300 s, every change
-//! invalidating both. Reads say where they came from (`fonte`, `from_cache`).
+//! invalidating both (recorded in its transaction: see [`crate::cache`]).
+//! Reads say where they came from (`fonte`, `from_cache`).
 
 use axum::{
     extract::{Path, State},
@@ -75,7 +76,7 @@ fn duplicate(email: &str) -> impl Fn(DbError) -> ApiError + '_ {
 async fn list(State(state): State<AppState>) -> Result<Json<UserList>, ApiError> {
     let (users, fonte) = state
         .cache
-        .read_through(LIST_KEY, state.ttl.users_list, || async {
+        .read_through(&state.db, LIST_KEY, state.ttl.users_list, || async {
             state
                 .db
                 .run(|pool| {
@@ -105,7 +106,7 @@ async fn fetch(
     // A missing user is not cached: it may be created a moment later.
     let (user, fonte) = state
         .cache
-        .read_through(&user_key(id), state.ttl.user, || async {
+        .read_through(&state.db, &user_key(id), state.ttl.user, || async {
             state
                 .db
                 .run(|pool| {
@@ -135,23 +136,26 @@ async fn create(
         body.email
             .ok_or_else(|| ApiError::Unprocessable("campo 'email' é obrigatório".into()))?,
     )?;
-    let user = state
-        .db
-        .run(|pool| {
+    let db = &state.db;
+    let mut tx = db.bounded(db.pool().begin()).await?;
+    let user = db
+        .bounded(
             sqlx::query_as::<_, User>(
                 "INSERT INTO users (name, email) VALUES ($1, $2) \
                  RETURNING id, name, email, created_at",
             )
             .bind(&name)
             .bind(&email)
-            .fetch_one(pool)
-        })
+            .fetch_one(&mut *tx),
+        )
         .await
         .map_err(duplicate(&email))?;
-    state
+    let stale = state
         .cache
-        .invalidate(&[LIST_KEY, &user_key(user.id)])
-        .await;
+        .record(db, &mut tx, &[LIST_KEY, &user_key(user.id)])
+        .await?;
+    db.bounded(tx.commit()).await?;
+    state.cache.invalidate(db, stale).await;
     tracing::info!("POST /users: usuário {} criado", user.id);
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -170,9 +174,10 @@ async fn update(
         ));
     }
     let shown_email = email.clone().unwrap_or_default();
-    let user = state
-        .db
-        .run(|pool| {
+    let db = &state.db;
+    let mut tx = db.bounded(db.pool().begin()).await?;
+    let user = db
+        .bounded(
             sqlx::query_as::<_, User>(
                 "UPDATE users SET name = COALESCE($1, name), email = COALESCE($2, email) \
                  WHERE id = $3 RETURNING id, name, email, created_at",
@@ -180,12 +185,17 @@ async fn update(
             .bind(name)
             .bind(email)
             .bind(id)
-            .fetch_optional(pool)
-        })
+            .fetch_optional(&mut *tx),
+        )
         .await
         .map_err(duplicate(&shown_email))?
         .ok_or_else(|| ApiError::not_found(format!("usuário {id} não encontrado")))?;
-    state.cache.invalidate(&[LIST_KEY, &user_key(id)]).await;
+    let stale = state
+        .cache
+        .record(db, &mut tx, &[LIST_KEY, &user_key(id)])
+        .await?;
+    db.bounded(tx.commit()).await?;
+    state.cache.invalidate(db, stale).await;
     tracing::info!("PUT /users/{id}: usuário atualizado");
     Ok(Json(user))
 }
@@ -195,19 +205,25 @@ async fn remove(
     Path(raw): Path<String>,
 ) -> Result<Json<Deleted>, ApiError> {
     let id = validate::id(&raw)?;
-    let deleted = state
-        .db
-        .run(|pool| {
+    let db = &state.db;
+    let mut tx = db.bounded(db.pool().begin()).await?;
+    let deleted = db
+        .bounded(
             sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(id)
-                .execute(pool)
-        })
+                .execute(&mut *tx),
+        )
         .await?
         .rows_affected();
     if deleted == 0 {
         return Err(ApiError::not_found(format!("usuário {id} não encontrado")));
     }
-    state.cache.invalidate(&[LIST_KEY, &user_key(id)]).await;
+    let stale = state
+        .cache
+        .record(db, &mut tx, &[LIST_KEY, &user_key(id)])
+        .await?;
+    db.bounded(tx.commit()).await?;
+    state.cache.invalidate(db, stale).await;
     tracing::info!("DELETE /users/{id}: usuário removido");
     Ok(Json(Deleted {
         mensagem: "usuário removido",

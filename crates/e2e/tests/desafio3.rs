@@ -56,6 +56,14 @@ fn stack() -> (Stack, Api) {
     )
 }
 
+/// Waits until `web` has its schema: it reports healthy as soon as it
+/// listens, and applies the migrations once it reaches PostgreSQL.
+fn schema_ready(api: &Api) {
+    wait_until("web to have its schema", Duration::from_secs(60), || {
+        http::try_get(&api.url("/todos")).filter(|a| a.status == 200)
+    });
+}
+
 #[test]
 fn every_endpoint_the_cache_flip_and_users_crud_from_the_host() {
     let _guard = serial();
@@ -375,6 +383,7 @@ fn write_up_names_commands_and_redis_keys_as_written() {
     let _guard = serial();
     let (stack, api) = stack();
     stack.up();
+    schema_ready(&api);
     let exec = |args: &[&str]| {
         let mut all = vec!["exec"];
         all.extend_from_slice(args);
@@ -557,40 +566,85 @@ fn the_page_manages_users_and_posts_in_a_real_browser() {
     let _guard = serial();
     let (stack, api) = stack();
     stack.up();
+    schema_ready(&api);
     let mut browser = e2e::browser::Browser::launch();
     browser.goto(&format!("http://127.0.0.1:{}/", api.page_port));
-    browser.wait_for(
-        "the user list",
-        "document.getElementById('users-source')?.textContent.includes('0 usuários')",
-    );
-
-    let fill_user = |b: &mut e2e::browser::Browser, name: &str, email: &str| {
+    let source = "document.getElementById('users-source').textContent";
+    let tab = |b: &mut e2e::browser::Browser, id: &str| {
         b.eval(&format!(
-            "document.getElementById('user-name').value = {name:?};
-             document.getElementById('user-email').value = {email:?};
-             document.getElementById('user-save').click(); true"
+            "document.getElementById('tab-{id}').click(); true"
         ));
     };
-    let user_rows = "Array.from(document.querySelectorAll('#users-table tbody tr')).map(r => r.textContent).join('|')";
-
-    fill_user(&mut browser, "Ana", "ana@test.com");
+    // Write-up 004's three tabs: Listar, Criar, Editar/Deletar.
+    let tabs = browser.eval(
+        "Array.from(document.querySelectorAll('nav button')).map(b => b.textContent).join('|')",
+    );
+    assert_eq!(tabs, "Listar|Criar|Editar/Deletar|Posts");
     browser.wait_for(
-        "Ana in the table",
-        &format!("({user_rows}).includes('ana@test.com')"),
+        "the (empty) user list",
+        &format!("{source}.startsWith('Carregado do')"),
     );
-    assert_eq!(api.get("/users").json()["users"][0]["name"], "Ana");
 
-    fill_user(&mut browser, "Outra Ana", "ana@test.com");
-    let message = browser.wait_for(
-        "the duplicate's error",
-        "document.getElementById('message').className === 'erro' && document.getElementById('message').textContent",
-    );
+    let create = |b: &mut e2e::browser::Browser, name: &str, email: &str| {
+        b.eval(&format!(
+            "document.getElementById('message').className = '';
+             document.getElementById('create-name').value = {name:?};
+             document.getElementById('create-email').value = {email:?};
+             document.getElementById('create-save').click(); true"
+        ));
+        b.wait_for(
+            "the page's answer",
+            "document.getElementById('message').className !== '' && document.getElementById('message').className + ': ' + document.getElementById('message').textContent",
+        )
+    };
+    tab(&mut browser, "create");
+    let message = create(&mut browser, "Ana", "ana@test.com");
     assert!(
-        message.as_str().unwrap().contains("já cadastrado"),
+        message
+            .as_str()
+            .unwrap()
+            .starts_with("ok: Usuário criado: Ana"),
+        "{message}"
+    );
+    let message = create(&mut browser, "Outra Ana", "ana@test.com");
+    let message = message.as_str().unwrap();
+    assert!(
+        message.starts_with("erro: ") && message.contains("já cadastrado"),
         "{message}"
     );
 
-    browser.eval("document.querySelector('#users-table tbody tr .edit').click(); true");
+    // "Listar": first from PostgreSQL (the write invalidated the list),
+    // then from the cache, in 004's words.
+    let user_rows = |table: &str| {
+        format!("Array.from(document.querySelectorAll('#{table} tbody tr')).map(r => r.textContent).join('|')")
+    };
+    tab(&mut browser, "list");
+    browser.wait_for(
+        "Ana in the list",
+        &format!("({}).includes('ana@test.com')", user_rows("users-table")),
+    );
+    assert_eq!(
+        browser.eval(source),
+        "Carregado do PostgreSQL → Redis (cache armazenado)"
+    );
+    // Read only now, so the page's read above was the one that missed.
+    assert_eq!(api.get("/users").json()["users"][0]["name"], "Ana");
+    // Shown again until the copy the last read stored is what answers.
+    browser.wait_for(
+        "the list from the cache",
+        &format!(
+            "{source} === 'Carregado do cache Redis! (1 usuários)' || \
+             (document.getElementById('tab-list').click(), false)"
+        ),
+    );
+
+    // "Editar/Deletar".
+    tab(&mut browser, "edit");
+    browser.wait_for(
+        "Ana in the edit table",
+        &format!("({}).includes('ana@test.com')", user_rows("edit-table")),
+    );
+    browser.eval("document.querySelector('#edit-table tbody tr .edit').click(); true");
     assert_eq!(
         browser.eval("document.getElementById('user-email').value"),
         "ana@test.com"
@@ -601,25 +655,18 @@ fn the_page_manages_users_and_posts_in_a_real_browser() {
     );
     browser.wait_for(
         "the edited name",
-        &format!("({user_rows}).includes('Ana Maria')"),
+        &format!("({}).includes('Ana Maria')", user_rows("edit-table")),
     );
     assert_eq!(api.get("/users").json()["users"][0]["name"], "Ana Maria");
-    // Showing the tab again reads the list the page just cached.
-    browser.eval("document.getElementById('tab-users').click(); true");
-    browser.wait_for(
-        "a list from the cache",
-        "document.getElementById('users-source').textContent.includes('cache Redis')",
-    );
-
-    browser.eval("document.querySelector('#users-table tbody tr .delete').click(); true");
+    browser.eval("document.querySelector('#edit-table tbody tr .delete').click(); true");
     browser.wait_for(
         "an empty user table",
-        "document.querySelectorAll('#users-table tbody tr').length === 0 && document.getElementById('message').className === 'ok'",
+        "document.querySelectorAll('#edit-table tbody tr').length === 0 && document.getElementById('message').className === 'ok'",
     );
     assert_eq!(api.get("/users").json()["total"], 0);
 
     // Posts: the three seed posts, then create, edit, delete.
-    browser.eval("document.getElementById('tab-posts').click(); true");
+    tab(&mut browser, "posts");
     browser.wait_for(
         "the three seed posts",
         "document.querySelectorAll('#posts-table tbody tr').length === 3",

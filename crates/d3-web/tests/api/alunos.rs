@@ -58,3 +58,35 @@ async fn the_seed_is_applied_once_even_when_the_app_starts_again() {
     assert_eq!(again.get("/todos").await.json()["total"], 3);
     assert_eq!(again.get("/api/posts").await.json()["total"], 3);
 }
+
+#[tokio::test]
+async fn a_visit_postgres_did_not_record_is_not_counted_in_redis() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/").await.status, 200);
+    // A check PostgreSQL makes only at commit: the insert goes through and
+    // the commit fails, after Redis has counted the visit.
+    let mut admin = crate::helpers::connect(&app.database_url).await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION recusa() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'recusado no commit'; END $$; \
+         CREATE CONSTRAINT TRIGGER recusa_no_commit AFTER INSERT ON logs \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION recusa();",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let refused = app.get("/").await;
+    assert!(
+        refused.status >= 500,
+        "{}: {}",
+        refused.status,
+        refused.body
+    );
+    assert_eq!(
+        app.state.cache.counter("contador").await.unwrap(),
+        1,
+        "Redis counts only the visit PostgreSQL recorded"
+    );
+    assert_eq!(app.get("/log").await.json()["total"], 1);
+}

@@ -178,4 +178,9 @@ async fn redis_going_away_and_coming_back_leaves_no_stale_copy() {
         "the copy from before the outage was dropped: {after}"
     );
     assert_eq!(after["fonte"], "banco_de_dados");
+    assert_eq!(
+        app.get("/api/posts/cache").await.json()["fonte"],
+        "cache",
+        "trusted again once the pending invalidation was swept"
+    );
 }

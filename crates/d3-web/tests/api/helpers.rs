@@ -95,7 +95,7 @@ async fn drop_old_databases(url: &str) {
     }
 }
 
-async fn connect(url: &str) -> PgConnection {
+pub async fn connect(url: &str) -> PgConnection {
     // The healthcheck passed, but give a just-started server a moment.
     let start = Instant::now();
     loop {
@@ -181,13 +181,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app on the given stores, not waiting for them.
 pub async fn spawn_with(database_url: &str, redis_url: &str) -> TestApp {
-    let prefix = format!("t{:016x}:", fastrand::u64(..));
-    let state = AppState::start(&config(database_url, redis_url, &prefix)).expect("start");
+    spawn_replica(database_url, redis_url, &fresh_prefix()).await
+}
+
+/// A Redis key prefix no other test uses.
+pub fn fresh_prefix() -> String {
+    format!("t{:016x}:", fastrand::u64(..))
+}
+
+/// One replica of a service: replicas given the same database and prefix
+/// share their data, each with its own pool and Redis connection, as the
+/// Swarm stack's do. Not waiting for the stores.
+pub async fn spawn_replica(database_url: &str, redis_url: &str, prefix: &str) -> TestApp {
+    let state = AppState::start(&config(database_url, redis_url, prefix)).expect("start");
     TestApp {
         router: app(state.clone()),
         state,
         database_url: database_url.to_owned(),
-        prefix,
+        prefix: prefix.to_owned(),
     }
 }
 

@@ -6,6 +6,7 @@
 mod alunos;
 mod bad_input;
 mod faults;
+mod freshness;
 mod helpers;
 mod posts;
 mod status;
