@@ -254,6 +254,8 @@ impl Forward<'_> {
         // The upstream's framing headers go; the answer goes on with the
         // length hyper read its body by, as one number (chunked when there
         // was none). A HEAD answer has no body: it keeps its declared length.
+        // Set here, not left to hyper: `TimeoutBody` below reports no size,
+        // so hyper would frame every answer chunked.
         let length = match parts.status.as_u16() {
             204 | 304 => None,
             _ if method == Method::HEAD => declared_length(&parts.headers),

@@ -158,9 +158,150 @@ fn commands(lines: &[String]) -> Vec<String> {
     out
 }
 
-/// Makes a learner's command runnable without a terminal.
+/// Makes a learner's command runnable without a terminal: `logs -f`
+/// (`docker logs -f`, `docker compose logs -f web`) without the `-f`.
 fn unattended(command: &str) -> String {
-    command.replace("docker logs -f ", "docker logs ")
+    let words: Vec<&str> = command.split(' ').collect();
+    let mut out = Vec::with_capacity(words.len());
+    for (i, word) in words.iter().enumerate() {
+        if *word == "-f" && i > 0 && words[i - 1] == "logs" {
+            continue;
+        }
+        out.push(*word);
+    }
+    out.join(" ")
+}
+
+/// A command as the tests compare it: continuation lines joined, runs of
+/// spaces as one.
+pub fn normalized(command: &str) -> String {
+    command
+        .replace("\\\n", " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every command a write-up shows (`docker`, `docker-compose`, `curl`,
+/// `cd`, and bare `http://` URLs to open), in order, normalized: those in
+/// its code blocks, or with `fenced_only` false (write-up 003 has no code
+/// blocks) every line that starts like one.
+pub fn write_up_commands(text: &str, fenced_only: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut fenced = false;
+    let mut pending = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(info) = line.strip_prefix("```") {
+            // One write-up has a stray closing fence: a fence naming a
+            // language always opens a block.
+            fenced = !fenced || !info.trim_matches('`').is_empty();
+            continue;
+        }
+        if fenced_only && !fenced {
+            continue;
+        }
+        if !pending.is_empty() {
+            pending.push(' ');
+            pending.push_str(line);
+        } else if ["docker ", "docker-compose ", "curl ", "cd ", "http://"]
+            .iter()
+            .any(|p| line.starts_with(p))
+        {
+            pending = line.to_owned();
+        } else {
+            continue;
+        }
+        if let Some(open) = pending.strip_suffix('\\') {
+            pending = open.to_owned();
+        } else if pending.matches('\'').count() % 2 == 1 {
+            // A quoted JSON body that goes on over several lines.
+        } else {
+            if pending.starts_with("http") {
+                // A URL and what the write-up says about it.
+                pending.truncate(pending.find(' ').unwrap_or(pending.len()));
+            }
+            found.push(normalized(&pending));
+            pending.clear();
+        }
+    }
+    found
+}
+
+/// One row of a README's "From the write-up" table: what the write-up says,
+/// and what to type instead (`None`: it works as written).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub write_up: String,
+    pub instead: Option<String>,
+}
+
+impl Row {
+    /// The command the walk-through must run for this row: the replacement,
+    /// or the write-up's own (a bare URL is fetched with `curl`).
+    pub fn typed(&self) -> String {
+        match &self.instead {
+            Some(command) => command.clone(),
+            None if self.write_up.starts_with("http") => format!("curl {}", self.write_up),
+            None => self.write_up.clone(),
+        }
+    }
+}
+
+/// The code spans of a table line's cells (a `|` inside a span is text).
+fn cells(line: &str) -> Vec<Vec<String>> {
+    let mut cells = vec![Vec::new()];
+    let mut span: Option<String> = None;
+    for c in line.trim().trim_matches('|').chars() {
+        match (&mut span, c) {
+            (None, '`') => span = Some(String::new()),
+            (Some(text), '`') => {
+                if let Some(cell) = cells.last_mut() {
+                    cell.push(std::mem::take(text));
+                }
+                span = None;
+            }
+            (Some(text), c) => text.push(c),
+            (None, '|') => cells.push(Vec::new()),
+            (None, _) => {}
+        }
+    }
+    cells
+}
+
+/// The rows of the table under the heading `heading` (a `## ` line):
+/// the first code span of the first cell is the write-up's command, the
+/// first of the second cell, if any, what to type instead.
+pub fn write_up_rows(markdown: &str, heading: &str) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut inside = false;
+    for line in markdown.lines() {
+        if line.starts_with("## ") {
+            inside = line.trim() == heading;
+            continue;
+        }
+        if !inside || !line.starts_with('|') {
+            continue;
+        }
+        let cells = cells(line);
+        let Some(write_up) = cells.first().and_then(|c| c.first()) else {
+            continue;
+        };
+        rows.push(Row {
+            write_up: normalized(write_up),
+            instead: cells.get(1).and_then(|c| c.first()).map(|c| normalized(c)),
+        });
+    }
+    rows
+}
+
+/// Every command the walk-through of `markdown` runs, normalized.
+pub fn walkthrough_commands(markdown: &str) -> Vec<String> {
+    steps(markdown)
+        .iter()
+        .flat_map(|step| commands(&step.commands))
+        .map(|c| normalized(&c))
+        .collect()
 }
 
 /// Runs every step of the README at `readme` (paths relative to the repo
@@ -227,6 +368,35 @@ pub fn run_walkthrough(readme: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn following_logs_is_run_without_following() {
+        assert_eq!(unattended("docker logs -f client"), "docker logs client");
+        assert_eq!(unattended("docker compose logs -f"), "docker compose logs");
+        assert_eq!(
+            unattended("docker compose -f compose.yaml logs -f web"),
+            "docker compose -f compose.yaml logs web"
+        );
+    }
+
+    #[test]
+    fn write_up_commands_come_from_code_blocks_whole() {
+        let text = "docker rm x prose\n```\n```\n\n```bash\n# a comment\ncurl -X POST http://h/ \\\n  -d '{}'\n   cd desafio1\nhttp://localhost:1/x (o 1)\nls\n```\n";
+        assert_eq!(
+            write_up_commands(text, true),
+            [
+                "curl -X POST http://h/ -d '{}'",
+                "cd desafio1",
+                "http://localhost:1/x"
+            ]
+        );
+        let body = "```\ncurl -d '{\n  \"a\": 1\n}'\n```\n";
+        assert_eq!(write_up_commands(body, true), ["curl -d '{ \"a\": 1 }'"]);
+        assert_eq!(
+            write_up_commands("prose\ndocker ps\n", false),
+            ["docker ps"]
+        );
+    }
 
     #[test]
     fn placeholders_match_varying_parts_only() {

@@ -335,3 +335,90 @@ fn every_mermaid_diagram_renders() {
         );
     }
 }
+
+/// The write-ups' text for challenge `n`: the sections of write-up 001 on
+/// it (`# Desafio N`), and the write-ups wholly about it.
+fn write_ups_of(n: u32) -> String {
+    let dir = e2e::repo_root().join("write-ups");
+    let overview = read(&dir.join("001_ca9e677a1d6fce5b.txt"));
+    let mut text = String::new();
+    let mut inside = false;
+    for line in overview.lines() {
+        if let Some(rest) = line.strip_prefix("# Desafio ") {
+            inside = rest.starts_with(&n.to_string());
+        }
+        if inside {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    let whole: &[&str] = match n {
+        1 => &["000_155e230095aa5da6.txt"],
+        3 => &["002_24c360b20c90e429.txt", "004_4b6ba056a6d84d45.txt"],
+        _ => &[],
+    };
+    for file in whole {
+        text.push_str(&read(&dir.join(file)));
+    }
+    text
+}
+
+/// The commands of challenge `n`'s write-ups, and their whole text.
+fn write_up_commands_of(n: u32) -> (Vec<String>, String) {
+    use e2e::readme::write_up_commands;
+    let mut text = write_ups_of(n);
+    let mut commands = write_up_commands(&text, true);
+    if n == 3 {
+        // Write-up 003 has no code blocks: its commands are plain lines.
+        let manual = read(&e2e::repo_root().join("write-ups/003_0927871b9c0cb8c5.txt"));
+        commands.extend(write_up_commands(&manual, false));
+        text.push_str(&manual);
+    }
+    (commands, e2e::readme::normalized(&text))
+}
+
+/// Each challenge's README has a table "From the write-up" ("Do relato" in
+/// Portuguese) with a row for every command and URL its write-ups show, and
+/// says either that it works as written or what to type instead; that
+/// command is one the README's walk-through runs (and so its output is
+/// checked by `walkthroughs.rs`).
+#[test]
+fn every_write_up_command_has_a_row_the_walkthrough_runs() {
+    use e2e::readme::{walkthrough_commands, write_up_rows};
+    for n in 1..=5 {
+        let dir = e2e::repo_root().join(format!("desafio{n}"));
+        let en = read(&dir.join("README.md"));
+        let pt = read(&dir.join("README.pt-BR.md"));
+        let rows = write_up_rows(&en, "## From the write-up");
+        assert_eq!(
+            rows,
+            write_up_rows(&pt, "## Do relato"),
+            "desafio{n}: the two languages' tables differ"
+        );
+        let (commands, text) = write_up_commands_of(n);
+        assert!(
+            !commands.is_empty(),
+            "desafio{n}: no command found in its write-ups"
+        );
+        for command in &commands {
+            assert!(
+                rows.iter().any(|r| &r.write_up == command),
+                "desafio{n}: the write-up's `{command}` has no row"
+            );
+        }
+        let run = walkthrough_commands(&en);
+        for row in &rows {
+            assert!(
+                commands.contains(&row.write_up) || text.contains(&row.write_up),
+                "desafio{n}: `{}` is not in its write-ups",
+                row.write_up
+            );
+            let typed = row.typed();
+            assert!(
+                run.contains(&typed),
+                "desafio{n}: the walk-through never runs `{typed}` (the row for `{}`)",
+                row.write_up
+            );
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! Desafio 5 and Desafio 3 as Docker Swarm stacks (`desafioN/stack.yaml`) on
 //! a one-node swarm: images built and tagged, `docker stack deploy`, the
 //! contract through the published port, a task killed and replaced, a
-//! rolling update under load (Desafio 5) and the database killed and
-//! recovering (Desafio 3).
+//! rolling update under load (both), and the database killed and recovering
+//! (Desafio 3).
 //!
 //! Each test joins the swarm this engine is in, or creates one and leaves it
 //! afterwards; the stacks, their volumes and a swarm created here are
@@ -407,7 +407,7 @@ fn desafio5_stack_spreads_survives_a_killed_task_and_rolls_an_update_without_err
 }
 
 #[test]
-fn desafio3_stack_reads_the_secret_serves_through_the_edge_and_recovers_a_killed_database() {
+fn desafio3_stack_serves_through_the_edge_recovers_its_database_and_rolls_web_without_errors() {
     let _guard = serial();
     let started = Instant::now();
     let mut swarm = Swarm::join_or_init();
@@ -416,13 +416,25 @@ fn desafio3_stack_reads_the_secret_serves_through_the_edge_and_recovers_a_killed
         &["desafio3_dados_postgres", "desafio3_dados_redis"],
     );
     let port = free_port();
-    let env = [
-        ("D3_TAG", "1".to_owned()),
-        ("D3_WEB_PORT", port.to_string()),
-    ];
+    let page_port = free_port();
+    let env = |web_tag: &str| {
+        [
+            ("D3_TAG", web_tag.to_owned()),
+            ("D3_CLIENT_TAG", "1".to_owned()),
+            ("D3_PAGE_TAG", "1".to_owned()),
+            ("D3_WEB_PORT", port.to_string()),
+            ("D3_PAGE_PORT", page_port.to_string()),
+        ]
+    };
+    let env_v1 = env("1");
 
-    docker_in("desafio3", &["compose", "-f", "stack.yaml", "build"], &env).ok();
-    deploy("desafio3", &env);
+    docker_in(
+        "desafio3",
+        &["compose", "-f", "stack.yaml", "build"],
+        &env_v1,
+    )
+    .ok();
+    deploy("desafio3", &env_v1);
     wait_until(
         "web, through the edge, to reach PostgreSQL and Redis",
         Duration::from_secs(180),
@@ -446,6 +458,37 @@ fn desafio3_stack_reads_the_secret_serves_through_the_edge_and_recovers_a_killed
         },
     );
     docker_in("desafio3", &["stack", "ps", "desafio3"], &[]).ok();
+
+    // The client and the page run beside web (all_running counted them), with
+    // no depends_on: the page passes its API calls on to web by name, and the
+    // client has begun its rounds.
+    let page = http::get(&url(page_port, "/health"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let through_page = http::get(&url(page_port, "/api/posts"));
+    assert_eq!(through_page.status, 200, "{}", through_page.body);
+    // compose.yaml's aliases resolve on the overlay networks too: `api`
+    // (web) and `frontend` (the page), asked from inside a web task.
+    let web = task_containers("desafio3_web");
+    for alias in ["http://api:5000/health", "http://frontend:8501/health"] {
+        docker(&[
+            "exec",
+            &web[0],
+            "/fetch",
+            "--quiet",
+            "--timeout",
+            "2s",
+            alias,
+        ])
+        .ok();
+    }
+    wait_until(
+        "the client's first round in its log",
+        Duration::from_secs(20),
+        || {
+            let logs = docker(&["service", "logs", "--raw", "desafio3_client"]).stdout;
+            logs.contains("Rodada #1").then_some(())
+        },
+    );
 
     // The password is a Swarm secret: a file in the tasks, not in their spec.
     let password =
@@ -546,5 +589,62 @@ fn desafio3_stack_reads_the_secret_serves_through_the_edge_and_recovers_a_killed
     assert_eq!(replacement.len(), 1);
     assert_ne!(replacement[0], db[0], "a new task, not the old container");
     assert_eq!(http::get(&url(port, "/status")).json()["status"], "ok");
+
+    // Rolling update of web to a new tag under a steady load through the
+    // edge: start-first, one task at a time, each healthy before the old
+    // one stops.
+    // A new tag on the same image: `D3_TAG=2 docker compose -f stack.yaml
+    // build web` (the README's command) gives this image again from the
+    // cache; tagging it skips a rebuild when the sources changed meanwhile.
+    docker(&["tag", "d3-web:1", "d3-web:2"]).ok();
+    let env_v2 = env("2");
+    let load = Load::start(port, &["/api/posts", "/health"], Duration::from_secs(60));
+    load.wait_for(20);
+    let update_started = Instant::now();
+    deploy("desafio3", &env_v2);
+    let outcome = wait_until(
+        "web's rolling update to end",
+        Duration::from_secs(60),
+        || {
+            let state = service_field(
+                "desafio3_web",
+                "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
+            );
+            (!state.is_empty() && state != "updating" && state != "rollback_started")
+                .then_some(state)
+        },
+    );
+    let update_took = update_started.elapsed();
+    // More traffic once the last old task is gone.
+    load.wait_for(200);
+    let (sent, failures) = load.finish();
+    eprintln!(
+        "web rolling update: {outcome} in {update_took:?}; {sent} GETs through the edge, {} failed",
+        failures.len()
+    );
+    docker_in("desafio3", &["service", "ps", "desafio3_web"], &[]).ok();
+    // A request the edge passed to a second replica (a stopping task
+    // refused it) names both in its log line: `-> a:5000, b:5000`.
+    let logs = docker(&["service", "logs", "--raw", "desafio3_edge"]).stdout;
+    let retried = logs
+        .lines()
+        .filter(|l| l.split(" -> ").nth(1).is_some_and(|u| u.contains(", ")))
+        .count();
+    eprintln!("requests the edge retried on another replica: {retried}");
+    assert_eq!(outcome, "completed");
+    let image = service_field("desafio3_web", "{{.Spec.TaskTemplate.ContainerSpec.Image}}");
+    assert!(image.ends_with(":2"), "desafio3_web runs {image}");
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} failed: {failures:?}",
+        failures.len()
+    );
+    // The client and page were left alone and still run.
+    for service in ["desafio3_client", "desafio3_page"] {
+        let image = service_field(service, "{{.Spec.TaskTemplate.ContainerSpec.Image}}");
+        assert!(image.ends_with(":1"), "{service} runs {image}");
+        assert_eq!(task_containers(service).len(), 1, "{service}");
+    }
+    assert_eq!(http::get(&url(page_port, "/health")).status, 200);
     eprintln!("desafio3 stack test: {:?}", started.elapsed());
 }
