@@ -140,11 +140,10 @@ pub enum Lookup<T> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generation(String);
 
-/// The keys a write made stale, recorded in its transaction; hand it to
-/// [`Cache::invalidate`] after the commit.
+/// The keys a write made stale, recorded in its transaction, to drop from
+/// Redis once it has committed.
 #[derive(Debug)]
-#[must_use = "send it to Redis with Cache::invalidate after the commit"]
-pub struct Invalidation {
+struct Invalidation {
     ids: Vec<i64>,
     keys: Vec<String>,
 }
@@ -400,10 +399,23 @@ impl Cache {
         self.call(|mut c| async move { c.exists(key).await }).await
     }
 
-    /// Records, inside the write's transaction `tx`, the cached copies the
-    /// write makes stale, so that they are dropped even if Redis is away
-    /// when it commits (or the process stops right after).
-    pub async fn record(
+    /// Commits a write's transaction `tx`, which makes the cached copies
+    /// `names` stale: they are recorded in `cache_pendente` inside `tx` (so
+    /// they are dropped even if Redis is away when it commits, or the
+    /// process stops right after), then dropped from Redis.
+    pub async fn commit(
+        &self,
+        db: &Database,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        names: &[&str],
+    ) -> Result<(), DbError> {
+        let stale = self.record(db, &mut tx, names).await?;
+        db.bounded(tx.commit()).await?;
+        self.invalidate(db, stale).await;
+        Ok(())
+    }
+
+    async fn record(
         &self,
         db: &Database,
         tx: &mut PgConnection,
@@ -425,7 +437,7 @@ impl Cache {
     /// After the commit: drops the copies and their generations move on. If
     /// Redis cannot be told now, the rows stay in `cache_pendente` and this
     /// replica stops trusting Redis until it has swept them.
-    pub async fn invalidate(&self, db: &Database, done: Invalidation) {
+    async fn invalidate(&self, db: &Database, done: Invalidation) {
         if let Err(e) = self.drop_keys(done.keys).await {
             tracing::warn!("cache não invalidado agora ({e}); fica pendente no banco");
             return;

@@ -119,9 +119,7 @@ async fn create(
             .fetch_one(&mut *tx),
         )
         .await?;
-    let stale = state.cache.record(db, &mut tx, &[CACHE_KEY]).await?;
-    db.bounded(tx.commit()).await?;
-    state.cache.invalidate(db, stale).await;
+    state.cache.commit(db, tx, &[CACHE_KEY]).await?;
     tracing::info!("POST /api/posts: post {} criado", post.id);
     Ok((StatusCode::CREATED, Json(post)))
 }
@@ -176,9 +174,7 @@ async fn update(
         )
         .await?
         .ok_or_else(|| ApiError::not_found(format!("post {id} não encontrado")))?;
-    let stale = state.cache.record(db, &mut tx, &[CACHE_KEY]).await?;
-    db.bounded(tx.commit()).await?;
-    state.cache.invalidate(db, stale).await;
+    state.cache.commit(db, tx, &[CACHE_KEY]).await?;
     tracing::info!("PUT /api/posts/{id}: post atualizado");
     Ok(Json(post))
 }
@@ -201,9 +197,7 @@ async fn remove(
     if deleted == 0 {
         return Err(ApiError::not_found(format!("post {id} não encontrado")));
     }
-    let stale = state.cache.record(db, &mut tx, &[CACHE_KEY]).await?;
-    db.bounded(tx.commit()).await?;
-    state.cache.invalidate(db, stale).await;
+    state.cache.commit(db, tx, &[CACHE_KEY]).await?;
     tracing::info!("DELETE /api/posts/{id}: post removido");
     Ok(Json(Deleted {
         mensagem: "post removido",

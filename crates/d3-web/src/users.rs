@@ -150,12 +150,10 @@ async fn create(
         )
         .await
         .map_err(duplicate(&email))?;
-    let stale = state
+    state
         .cache
-        .record(db, &mut tx, &[LIST_KEY, &user_key(user.id)])
+        .commit(db, tx, &[LIST_KEY, &user_key(user.id)])
         .await?;
-    db.bounded(tx.commit()).await?;
-    state.cache.invalidate(db, stale).await;
     tracing::info!("POST /users: usuário {} criado", user.id);
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -190,12 +188,10 @@ async fn update(
         .await
         .map_err(duplicate(&shown_email))?
         .ok_or_else(|| ApiError::not_found(format!("usuário {id} não encontrado")))?;
-    let stale = state
+    state
         .cache
-        .record(db, &mut tx, &[LIST_KEY, &user_key(id)])
+        .commit(db, tx, &[LIST_KEY, &user_key(id)])
         .await?;
-    db.bounded(tx.commit()).await?;
-    state.cache.invalidate(db, stale).await;
     tracing::info!("PUT /users/{id}: usuário atualizado");
     Ok(Json(user))
 }
@@ -218,12 +214,10 @@ async fn remove(
     if deleted == 0 {
         return Err(ApiError::not_found(format!("usuário {id} não encontrado")));
     }
-    let stale = state
+    state
         .cache
-        .record(db, &mut tx, &[LIST_KEY, &user_key(id)])
+        .commit(db, tx, &[LIST_KEY, &user_key(id)])
         .await?;
-    db.bounded(tx.commit()).await?;
-    state.cache.invalidate(db, stale).await;
     tracing::info!("DELETE /users/{id}: usuário removido");
     Ok(Json(Deleted {
         mensagem: "usuário removido",
