@@ -68,7 +68,7 @@ pub fn app(config: Config) -> Router {
         .route("/", get(home))
         .route("/stats", get(stats))
         .with_state(state)
-        .merge(kit::health::router(service));
+        .merge(kit::health::router(&service));
     kit::server::app(routes, kit::server::Limits::default())
 }
 

@@ -147,5 +147,5 @@ async fn aluno(
         })
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("aluno {id} não encontrado")))
+        .ok_or_else(|| ApiError::NotFound(format!("aluno {id} não encontrado")))
 }

@@ -140,7 +140,7 @@ async fn fetch(
         })
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("post {id} não encontrado")))
+        .ok_or_else(|| ApiError::NotFound(format!("post {id} não encontrado")))
 }
 
 async fn update(
@@ -173,7 +173,7 @@ async fn update(
             .fetch_optional(&mut *tx),
         )
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("post {id} não encontrado")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("post {id} não encontrado")))?;
     state.cache.commit(db, tx, &[CACHE_KEY]).await?;
     tracing::info!("PUT /api/posts/{id}: post atualizado");
     Ok(Json(post))
@@ -195,7 +195,7 @@ async fn remove(
         .await?
         .rows_affected();
     if deleted == 0 {
-        return Err(ApiError::not_found(format!("post {id} não encontrado")));
+        return Err(ApiError::NotFound(format!("post {id} não encontrado")));
     }
     state.cache.commit(db, tx, &[CACHE_KEY]).await?;
     tracing::info!("DELETE /api/posts/{id}: post removido");

@@ -117,7 +117,7 @@ async fn fetch(
                     .fetch_optional(pool)
                 })
                 .await?
-                .ok_or_else(|| ApiError::not_found(format!("usuário {id} não encontrado")))
+                .ok_or_else(|| ApiError::NotFound(format!("usuário {id} não encontrado")))
         })
         .await?;
     Ok(Json(UserAnswer {
@@ -187,7 +187,7 @@ async fn update(
         )
         .await
         .map_err(duplicate(&shown_email))?
-        .ok_or_else(|| ApiError::not_found(format!("usuário {id} não encontrado")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("usuário {id} não encontrado")))?;
     state
         .cache
         .commit(db, tx, &[LIST_KEY, &user_key(id)])
@@ -212,7 +212,7 @@ async fn remove(
         .await?
         .rows_affected();
     if deleted == 0 {
-        return Err(ApiError::not_found(format!("usuário {id} não encontrado")));
+        return Err(ApiError::NotFound(format!("usuário {id} não encontrado")));
     }
     state
         .cache

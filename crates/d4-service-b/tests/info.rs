@@ -156,7 +156,7 @@ async fn an_unresolvable_name_is_503_not_500() {
 
 #[test]
 fn the_default_url_names_service_a_by_its_compose_name() {
-    let config = Config::from_env(&kit::config::Env::from_pairs::<_, &str, &str>([])).unwrap();
+    let config = Config::from_env(&kit::config::Env::default()).unwrap();
     assert_eq!(config.usuarios_url, "http://service_a:5001/usuarios");
     assert_eq!(config.port, 7000);
     // The underscore in the compose name must be a valid URL host.

@@ -19,6 +19,12 @@ use std::{
 use axum::http::HeaderValue;
 use serde::Serialize;
 
+/// A lock is poisoned only by a panic while it was held; every value kept
+/// under one here is whole at any moment, so it is used as it is.
+fn unpoison<G>(lock: Result<G, PoisonError<G>>) -> G {
+    lock.unwrap_or_else(PoisonError::into_inner)
+}
+
 /// One replica: an IP address and port from DNS.
 #[derive(Debug)]
 pub struct Replica {
@@ -29,11 +35,7 @@ pub struct Replica {
 
 impl Replica {
     fn is_up(&self) -> bool {
-        let down_until = *self
-            .down_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        down_until.is_none_or(|until| until <= Instant::now())
+        unpoison(self.down_until.lock()).is_none_or(|until| until <= Instant::now())
     }
 }
 
@@ -69,7 +71,7 @@ impl Upstream {
 
     /// The current replicas (a cheap snapshot).
     pub fn replicas(&self) -> Arc<Vec<Arc<Replica>>> {
-        Arc::clone(&self.replicas.read().unwrap_or_else(PoisonError::into_inner))
+        unpoison(self.replicas.read()).clone()
     }
 
     /// Replaces the replica set, keeping the down marks of those that stay.
@@ -96,17 +98,11 @@ impl Upstream {
                 list.join(", ")
             );
         }
-        *self
-            .replicas
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
+        *unpoison(self.replicas.write()) = Arc::new(fresh);
     }
 
     fn set_dns_error(&self, error: Option<String>) {
-        *self
-            .dns_error
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = error;
+        *unpoison(self.dns_error.write()) = error;
     }
 
     /// Looks the service name up once and updates the replica set.
@@ -159,10 +155,7 @@ impl Upstream {
     /// Skips `replica` for a while: it refused a connection.
     pub fn mark_down(&self, replica: &Replica) {
         let until = Instant::now() + self.down_for;
-        *replica
-            .down_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(until);
+        *unpoison(replica.down_until.lock()) = Some(until);
         tracing::warn!(
             "{}: réplica {} marcada como fora do ar",
             self.name,
@@ -190,11 +183,7 @@ impl Upstream {
             state,
             address: self.addr.clone(),
             replicas,
-            dns_error: self
-                .dns_error
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
+            dns_error: unpoison(self.dns_error.read()).clone(),
         }
     }
 }

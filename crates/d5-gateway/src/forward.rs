@@ -16,7 +16,7 @@ use std::{error::Error as _, time::Duration, time::Instant};
 use axum::{
     body::Body,
     extract::Request,
-    http::{header, request, HeaderMap, HeaderName, HeaderValue, Method},
+    http::{header, request, HeaderMap, HeaderName, Method},
     response::{IntoResponse, Response},
 };
 use http_body_util::{LengthLimitError, Limited};
@@ -49,7 +49,7 @@ pub fn client(connect_timeout: Duration) -> Client {
     connector.set_nodelay(true);
     PooledClient::builder(TokioExecutor::new())
         // Let go of idle connections before the services close them.
-        .pool_idle_timeout(kit::http_client::POOL_IDLE)
+        .pool_idle_timeout(kit::server::POOL_IDLE)
         .pool_timer(TokioTimer::new())
         .build(connector)
 }
@@ -164,32 +164,26 @@ impl Failure {
     fn into_response(self, upstream: &Upstream) -> Response {
         let name = &upstream.name;
         tracing::warn!("{name}: {self}");
-        match self {
+        let error = match self {
             Self::Connect(_) => {
                 ApiError::Unavailable(format!("{name} is unreachable; try again in a moment"))
-                    .into_response()
             }
-            Self::Timeout(_) => ApiError::GatewayTimeout(format!("{name}: {self}")).into_response(),
+            Self::Timeout(_) => ApiError::GatewayTimeout(format!("{name}: {self}")),
             Self::NoAnswer(_) => {
                 ApiError::BadGateway(format!("{name} closed the connection without an answer"))
-                    .into_response()
             }
             // Our own words on what was wrong with the answer.
-            Self::Unusable(_) => ApiError::BadGateway(format!("{name}: {self}")).into_response(),
+            Self::Unusable(_) => ApiError::BadGateway(format!("{name}: {self}")),
             Self::BadBody(_) => {
                 ApiError::BadRequest("the request body could not be read (broken framing?)".into())
-                    .into_response()
             }
+            // The rest of the body may still be on its way: this connection
+            // cannot carry another request.
             Self::TooLarge => {
-                let mut response = ApiError::PayloadTooLarge.into_response();
-                // The rest of the body may still be on its way: this
-                // connection cannot carry another request.
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                response
+                return ([(header::CONNECTION, "close")], ApiError::PayloadTooLarge).into_response()
             }
-        }
+        };
+        error.into_response()
     }
 }
 
@@ -347,6 +341,8 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     #[test]

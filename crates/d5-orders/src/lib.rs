@@ -110,7 +110,7 @@ async fn one(Path(id): Path<String>) -> Result<Json<Order>, ApiError> {
         .iter()
         .find(|o| o.id == id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("order {id} not found")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
     tracing::info!("GET /orders/{id}: {}", order.product);
     Ok(Json(order))
 }

@@ -67,7 +67,7 @@ async fn one(Path(id): Path<String>) -> Result<Json<User>, ApiError> {
         .iter()
         .find(|u| u.id == id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found(format!("user {id} not found")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("user {id} not found")))?;
     tracing::info!("GET /users/{id}: {}", user.name);
     Ok(Json(user))
 }

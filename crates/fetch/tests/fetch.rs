@@ -15,8 +15,14 @@ async fn serve(router: Router) -> String {
 }
 
 fn client() -> reqwest::Client {
-    kit::http_client::build("test", kit::http_client::Timeouts::default())
-        .expect("a client with default timeouts")
+    kit::http_client::build(
+        "test",
+        kit::http_client::Timeouts {
+            connect: Duration::from_secs(1),
+            total: Duration::from_secs(5),
+        },
+    )
+    .expect("a client")
 }
 
 #[tokio::test]

@@ -1,13 +1,11 @@
 //! The JSON error every service answers with, and the one place that maps
-//! an error to an HTTP status.
-//!
-//! Handlers return `Result<_, ApiError>` and use `?`. A client always gets a
-//! JSON body `{"error": "<code>", "message": "<what happened>"}`; internal
-//! details (SQL text, connection strings) go to the log, never the response.
+//! an error to an HTTP status. Handlers return `Result<_, ApiError>`; a
+//! client gets `{"error": "<code>", "message": "<what happened>"}`, and
+//! internal details (SQL text, addresses) go to the log only.
 
 use axum::{
     extract::{rejection::JsonRejection, FromRequest},
-    http::StatusCode,
+    http::{header::RETRY_AFTER, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -72,28 +70,17 @@ impl ApiError {
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
-
-    pub fn status(&self) -> StatusCode {
-        self.status_and_code().0
-    }
-
-    pub fn code(&self) -> &'static str {
-        self.status_and_code().1
-    }
-
-    pub fn not_found(what: impl Into<String>) -> Self {
-        Self::NotFound(what.into())
-    }
 }
 
 #[derive(Debug, Serialize)]
-pub(crate) struct ErrorBody<'a> {
-    pub(crate) error: &'static str,
-    pub(crate) message: &'a str,
+struct ErrorBody {
+    error: &'static str,
+    message: String,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let (status, error) = self.status_and_code();
         let message = match &self {
             Self::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
@@ -101,20 +88,11 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = ErrorBody {
-            error: self.code(),
-            message: &message,
-        };
-        let mut response = (self.status(), axum::Json(body)).into_response();
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            // Every 503 here is a moment's trouble (a dependency away, too
-            // many requests): say when to try again.
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
-            );
-        }
-        response
+        let body = axum::Json(ErrorBody { error, message });
+        // Every 503 here is a moment's trouble (a dependency away, too many
+        // requests): it says when to try again.
+        let retry = (status == StatusCode::SERVICE_UNAVAILABLE).then_some([(RETRY_AFTER, "1")]);
+        (status, retry, body).into_response()
     }
 }
 

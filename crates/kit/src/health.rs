@@ -4,31 +4,25 @@
 //! separate question, answered by endpoints such as desafio3's `/status`, so
 //! that a database restart never makes Docker think `web` itself is broken.
 
-use std::sync::Arc;
-
-use axum::{response::IntoResponse, routing::get, Router};
+use axum::{routing::get, Json, Router};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
-struct Health<'a> {
+/// The answer, its fields in this order.
+#[derive(Debug, Clone, Serialize)]
+struct Health {
     status: &'static str,
-    service: &'a str,
+    service: String,
 }
 
 /// A router with `GET /health` answering `{"status":"healthy","service":...}`.
-pub fn router<S>(service: impl Into<Arc<str>>) -> Router<S>
+pub fn router<S>(service: &str) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let service: Arc<str> = service.into();
-    Router::new().route(
-        "/health",
-        get(move || async move {
-            axum::Json(Health {
-                status: "healthy",
-                service: &service,
-            })
-            .into_response()
-        }),
-    )
+    let status = "healthy";
+    let body = Json(Health {
+        status,
+        service: service.to_owned(),
+    });
+    Router::new().route("/health", get(move || std::future::ready(body.clone())))
 }

@@ -15,19 +15,6 @@ pub struct Timeouts {
     pub total: Duration,
 }
 
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(1),
-            total: Duration::from_secs(5),
-        }
-    }
-}
-
-/// How long an idle pooled connection is kept for reuse: well under
-/// the servers' idle bound ([`crate::server::HEAD_TIMEOUT`]).
-pub const POOL_IDLE: Duration = Duration::from_secs(2);
-
 /// A client with `timeouts`, a user agent naming `service`, and no
 /// proxy from the environment (traffic stays on the compose network).
 pub fn build(service: &str, timeouts: Timeouts) -> reqwest::Result<reqwest::Client> {
@@ -35,10 +22,7 @@ pub fn build(service: &str, timeouts: Timeouts) -> reqwest::Result<reqwest::Clie
         .user_agent(format!("{service}/{}", env!("CARGO_PKG_VERSION")))
         .connect_timeout(timeouts.connect)
         .timeout(timeouts.total)
-        // Our servers close a kept-alive connection after HEAD_TIMEOUT idle
-        // (5 s). Reusing one just as the server closes it fails the request,
-        // so the client lets go of idle connections well before that.
-        .pool_idle_timeout(POOL_IDLE)
+        .pool_idle_timeout(crate::server::POOL_IDLE)
         .no_proxy()
         .build()
 }

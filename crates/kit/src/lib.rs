@@ -2,12 +2,12 @@
 //!
 //! Each service binary is a thin `main.rs`: it reads its [`config`], builds
 //! its `Router` with [`server::app`], and hands both to [`service::run`],
-//! which sets up [`telemetry`], binds, and serves until [`shutdown::signal`]. Everything a service would otherwise copy lives
-//! here exactly once, so a learner reading one service has seen them all.
+//! which sets up [`telemetry`], binds, and serves until [`shutdown::signal`].
 
 pub mod config;
 pub mod error;
 pub mod health;
+#[cfg(feature = "http-client")]
 pub mod http_client;
 pub mod request_id;
 pub mod server;

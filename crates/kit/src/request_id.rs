@@ -1,21 +1,13 @@
-//! One id per request, from the caller or made here: in the `x-request-id`
-//! header the handlers see (the gateway forwards it), in every log line the
-//! request causes, and on its answer.
-//!
-//! tower-http does the work: `SetRequestIdLayer` keeps or sets the header,
-//! `PropagateRequestIdLayer` copies it to the answer, and `TraceLayer` opens
-//! a `request` span carrying it, which the log formats in
-//! [`crate::telemetry`] print. What is ours is which caller ids to keep and
-//! how to make a fresh one.
+//! One id per request, from the caller or made here, in the `x-request-id`
+//! header (the gateway forwards it), in every log line of the request and on
+//! its answer. tower-http's layers do the work; ours is which caller ids to
+//! keep and how to make a fresh one.
 
 use axum::http::{HeaderName, HeaderValue, Request};
 use tower_http::request_id::{MakeRequestId, RequestId};
 
 /// The header that carries a request's id from the gateway to the services.
-pub const REQUEST_ID: &str = "x-request-id";
-
-/// The header as a `HeaderName`, for the tower-http layers.
-pub const HEADER: HeaderName = HeaderName::from_static(REQUEST_ID);
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A caller's id longer than this is replaced by a fresh one.
 const MAX_LEN: usize = 64;
@@ -34,10 +26,10 @@ pub fn acceptable(id: &HeaderValue) -> bool {
 /// so that `SetRequestIdLayer`, which keeps any id it finds, makes a fresh
 /// one instead. For `tower::util::MapRequestLayer`, before that layer.
 pub fn drop_unacceptable<B>(mut request: Request<B>) -> Request<B> {
-    let mut given = request.headers().get_all(&HEADER).iter();
+    let mut given = request.headers().get_all(&REQUEST_ID).iter();
     let keep = matches!((given.next(), given.next()), (Some(id), None) if acceptable(id));
     if !keep {
-        request.headers_mut().remove(&HEADER);
+        request.headers_mut().remove(&REQUEST_ID);
     }
     request
 }
@@ -51,21 +43,18 @@ pub struct MakeId;
 impl MakeRequestId for MakeId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let mut text = uuid::Uuid::encode_buffer();
-        let id = generate().hyphenated().encode_lower(&mut text);
+        // `uuid` sets the version and variant bits of the random ones.
+        let id = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
+        let id = id.hyphenated().encode_lower(&mut text);
         HeaderValue::from_str(id).ok().map(RequestId::new)
     }
-}
-
-/// A random UUID v4 (`uuid` sets the version and variant bits).
-pub fn generate() -> uuid::Uuid {
-    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
 }
 
 /// The id of a request that went through kit's layers, for its log span.
 pub fn of<B>(request: &Request<B>) -> &str {
     request
         .headers()
-        .get(&HEADER)
+        .get(&REQUEST_ID)
         .and_then(|id| id.to_str().ok())
         .unwrap_or("-")
 }
@@ -76,8 +65,14 @@ mod tests {
 
     #[test]
     fn fresh_ids_look_like_uuid_v4_and_differ() {
-        let a = generate().to_string();
-        assert_ne!(a, generate().to_string());
+        let fresh = || {
+            let id = MakeId
+                .make_request_id(&Request::get("/").body(()).unwrap())
+                .unwrap();
+            id.header_value().to_str().unwrap().to_owned()
+        };
+        let a = fresh();
+        assert_ne!(a, fresh());
         let groups: Vec<&str> = a.split('-').collect();
         assert_eq!(
             groups.iter().map(|g| g.len()).collect::<Vec<_>>(),

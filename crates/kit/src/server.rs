@@ -1,12 +1,6 @@
-//! Running a service: the shared layers, binding, and a bounded graceful
-//! shutdown.
-//!
-//! [`app`] wraps a service's routes with what every server here must have:
-//! a request id (shown in its log lines), a bound on body size and on time per request,
-//! panics turned into a JSON 500, and every error as JSON (including the
-//! bodiless ones tower layers produce, such as 408 and 413). [`serve`] runs it
-//! until the shutdown future completes, lets in-flight requests finish, and
-//! gives up after a grace period so a stop never hangs.
+//! Running a service: [`app`] adds the layers every server here has (request
+//! id, bounds, JSON errors), and [`serve`] serves it until a stop, which it
+//! bounds in time.
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
@@ -17,11 +11,17 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
+use hyper::body::Incoming;
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
 use tokio::net::TcpListener;
 use tower::{
     limit::GlobalConcurrencyLimitLayer,
     util::{MapRequestLayer, MapResponseLayer},
-    BoxError, ServiceBuilder,
+    BoxError, ServiceBuilder, ServiceExt,
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -32,23 +32,15 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{
-    error::{self, ErrorBody},
-    request_id,
-};
+use crate::{error, request_id, ApiError};
 
-pub use crate::request_id::REQUEST_ID;
-
-/// Bounds on what clients may make a server hold.
-///
-/// What a server holds grows with its clients, so each bound times the
-/// clients it may have at once must fit its container. The smallest memory
-/// limit a server has in the compose files is 32 MiB: a request holds at
-/// most its body (64 KiB; the JSON APIs here take a few hundred bytes) and
-/// its connection's buffer ([`MAX_CONNECTION_BUFFER`], 8 KiB), so 256 in
-/// flight hold at most 18 MiB, and any further request is answered 503 at
-/// once. hyper's and axum's defaults (400 KiB a connection, 2 MB a body, no
-/// bound on requests) let a few hundred clients get the container killed.
+/// Bounds on what clients may make a server hold, which must fit the
+/// smallest container (32 MiB in the compose files): a request holds at most
+/// its body (64 KiB; the JSON APIs take a few hundred bytes) and its
+/// connection's buffer ([`MAX_HEAD_BYTES`]), so 256 in flight hold at most
+/// 18 MiB, and any further request is a 503 at once. hyper's and axum's
+/// defaults (400 KiB a connection, 2 MB a body, no bound on requests) let a
+/// few hundred clients get the container killed.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest request body accepted, in bytes (413 beyond).
@@ -77,8 +69,8 @@ pub fn app(routes: Router, limits: Limits) -> Router {
     // bodiless errors (408, 413) into JSON.
     let layers = ServiceBuilder::new()
         .layer(MapRequestLayer::new(request_id::drop_unacceptable))
-        .layer(SetRequestIdLayer::new(request_id::HEADER, request_id::MakeId))
-        .layer(PropagateRequestIdLayer::new(request_id::HEADER))
+        .layer(SetRequestIdLayer::new(request_id::REQUEST_ID, request_id::MakeId))
+        .layer(PropagateRequestIdLayer::new(request_id::REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
@@ -130,33 +122,30 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
 
 mod drain;
 
-pub use drain::Drained;
+use drain::Drained;
 
-/// Longest time a client may take to send a request head (request line and
-/// headers); the connection is closed beyond. Without it, a client sending
-/// its head one byte at a time (slowloris) holds a connection and its
-/// memory for ever: the per-request timeout of [`app`] only starts once the
-/// head has arrived. hyper starts this clock whenever it waits for a head,
-/// so it is also how long an idle kept-alive connection stays open.
+/// Longest time a client may take to send a request head, and so also how
+/// long an idle kept-alive connection stays open; the connection is closed
+/// beyond. Without it, a client sending its head a byte at a time
+/// (slowloris) holds a connection for ever: [`Limits::request_timeout`]
+/// starts only once the head has arrived.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Largest request head accepted, request line included: 431 and a close
-/// beyond. No client of these services sends more than a few hundred bytes.
+/// How long a client of these servers keeps an idle pooled connection:
+/// well under [`HEAD_TIMEOUT`], since reusing one just as the server closes
+/// it fails the request.
+pub const POOL_IDLE: Duration = Duration::from_secs(2);
+
+/// Largest request head accepted (431 and a close beyond; no client here
+/// sends more than a few hundred bytes), and largest read buffer of one
+/// connection: hyper's default buffer (about 400 KiB) times a few hundred
+/// clients sending bodies is more than a container has.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 
-/// Largest read buffer of one connection. hyper's default (about 400 KiB)
-/// is reached whenever a client sends faster than a handler reads, so a few
-/// hundred clients sending bodies at once held more memory than a container
-/// of these challenges has, and the kernel killed it.
-pub const MAX_CONNECTION_BUFFER: usize = MAX_HEAD_BYTES;
-
-/// Serves `app` until `shutdown` completes, then drains in-flight requests
-/// for at most `grace`.
-///
-/// This is `axum::serve` plus a timer, written here because axum sets none
-/// and hyper bounds the time to read a request head only with one. HTTP/1.1
-/// only, with the head bounds above (at most 100 headers, hyper's default:
-/// 431 beyond).
+/// Serves `app` (HTTP/1.1) until `shutdown` completes, then lets in-flight
+/// requests finish for at most `grace`. This is `axum::serve` plus the head
+/// bounds above, written here because axum sets no timer, and hyper bounds
+/// the time to read a request head only with one.
 pub async fn serve<F>(
     mut listener: TcpListener,
     app: Router,
@@ -167,11 +156,13 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(hyper_util::rt::TokioTimer::new())
+    http.timer(TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)
         .max_header_size(MAX_HEAD_BYTES)
-        .max_buf_size(MAX_CONNECTION_BUFFER);
-    let connections = hyper_util::server::graceful::GracefulShutdown::new();
+        .max_buf_size(MAX_HEAD_BYTES);
+    // Bodies left unread are drained, not reset: see `drain`.
+    let app = app.map_request(|request: Request<Incoming>| request.map(|body| Drained(Some(body))));
+    let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         // axum's `Listener` retries failed accepts itself (pausing when out
@@ -180,14 +171,8 @@ where
             (stream, _) = axum::serve::Listener::accept(&mut listener) => stream,
             () = &mut shutdown => break,
         };
-        // Bodies left unread are drained, not reset: see `drain`.
-        let service =
-            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
-                app.clone(),
-                |request: hyper::Request<hyper::body::Incoming>| request.map(Drained::new),
-            ));
-        let connection =
-            connections.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+        let service = TowerToHyperService::new(app.clone());
+        let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             // A client that sends garbage, stalls or goes away ends only its
             // own connection; hyper has already answered 400/431 if it could.
@@ -198,56 +183,51 @@ where
     }
     // No new connections; idle ones close now, busy ones after their answer.
     drop(listener);
-    tokio::select! {
-        () = connections.shutdown() => Ok(()),
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!(?grace, "requests still in flight after the grace period; exiting anyway");
-            Ok(())
-        }
+    if tokio::time::timeout(grace, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            ?grace,
+            "requests still in flight after the grace period; exiting anyway"
+        );
     }
+    Ok(())
 }
 
 /// Gives a JSON body to error responses that have none (or a plain-text
 /// one): tower layers answer 408 and 413 with an empty or text body.
-fn json_errors<B>(response: axum::http::Response<B>) -> Response
-where
-    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
-    B::Error: Into<axum::BoxError>,
-{
+fn json_errors(response: Response) -> Response {
     let status = response.status();
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     if status.as_u16() < 400 || is_json {
-        return response.map(axum::body::Body::new);
+        return response;
     }
-    let (mut parts, _) = response.into_parts();
-    let code = match status {
-        StatusCode::REQUEST_TIMEOUT => "request_timeout",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        s if s.is_client_error() => "bad_request",
-        _ => "internal_error",
+    let reason = status.canonical_reason().unwrap_or("error").to_owned();
+    let error = match status {
+        StatusCode::REQUEST_TIMEOUT => ApiError::RequestTimeout,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        s if s.is_client_error() => ApiError::BadRequest(reason),
+        _ => ApiError::Internal(reason),
     };
-    let message = status.canonical_reason().unwrap_or("error");
+    // The layer's status and headers stay; only the body is replaced.
+    let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let body = serde_json::to_vec(&ErrorBody {
-        error: code,
-        message,
-    })
-    .unwrap_or_default();
-    Response::from_parts(parts, body.into())
+    Response::from_parts(parts, error.into_response().into_body())
 }
 
 /// The JSON 503 of a request shed because [`Limits::in_flight`] are being
 /// handled (load shedding is the only error the layers below can make).
-async fn overloaded(e: BoxError) -> error::ApiError {
+async fn overloaded(e: BoxError) -> ApiError {
     tracing::warn!("request shed: {e}");
-    error::ApiError::Unavailable("too many requests at once; retry in a second".into())
+    ApiError::Unavailable("too many requests at once; retry in a second".into())
 }
 
 /// The JSON 500 a panicking handler's request gets (the detail goes to the
@@ -258,12 +238,13 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
-    error::ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+    ApiError::Internal(format!("handler panicked: {detail}")).into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request_id::REQUEST_ID;
     use axum::extract::Request;
     use axum::{body::Body, routing::get};
     use http_body_util::BodyExt;

@@ -1,24 +1,7 @@
-//! The body of every service's `main`.
-//!
-//! Start-up is the same everywhere: install logging, read the configuration
-//! (a bad variable stops the process with a message naming it), bind the
-//! port, serve until SIGTERM/SIGINT, drain. A service's `main.rs` only says
-//! how to build its [`Launch`]:
-//!
-//! ```no_run
-//! # use std::time::Duration;
-//! #[tokio::main]
-//! async fn main() -> std::process::ExitCode {
-//!     kit::service::run("hello", async {
-//!         Ok(kit::service::Launch {
-//!             app: axum::Router::new(),
-//!             port: 8080,
-//!             grace: Duration::from_secs(5),
-//!         })
-//!     })
-//!     .await
-//! }
-//! ```
+//! The body of every service's `main`: install logging, read the
+//! configuration (a bad variable stops the process with a message naming
+//! it), bind, serve until SIGTERM/SIGINT, drain. A `main.rs` only builds its
+//! [`Launch`]; `crates/d1-server/src/main.rs` is the shortest.
 
 use std::{future::Future, process::ExitCode, time::Duration};
 

@@ -5,29 +5,20 @@
 //! ten seconds later the engine sends SIGKILL. Handling SIGTERM (and SIGINT,
 //! for Ctrl+C on a terminal) turns that into a sub-second, clean exit.
 
-/// Completes when the process is asked to stop.
+/// Completes when the process is asked to stop. A signal whose handler
+/// cannot be installed is simply not waited for.
 pub async fn signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            // No SIGINT handler could be installed: wait for SIGTERM alone.
-            std::future::pending::<()>().await;
-        }
-    };
-
     #[cfg(unix)]
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+            Ok(mut sigterm) => sigterm.recv().await,
+            Err(_) => std::future::pending().await,
         }
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-
+    let terminate = std::future::pending::<Option<()>>();
     tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
-        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+        Ok(()) = tokio::signal::ctrl_c() => tracing::info!("SIGINT received, shutting down"),
+        _ = terminate => tracing::info!("SIGTERM received, shutting down"),
     }
 }

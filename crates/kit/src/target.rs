@@ -12,34 +12,28 @@ use crate::ApiError;
 /// Refuses request targets that could reach another path than the one a
 /// route matched once an upstream, or a URL library, has cleaned them up.
 pub fn check(uri: &Uri) -> Result<(), ApiError> {
+    let refuse = |why: String| Err(ApiError::BadRequest(why));
     if uri.scheme().is_some() || uri.authority().is_some() {
-        return Err(ApiError::BadRequest(
-            "absolute-form request targets are not accepted: send a path".into(),
-        ));
+        return refuse("absolute-form request targets are not accepted: send a path".into());
     }
     let path = uri.path();
     // Encoded dot, slash, backslash, NUL and percent (double encoding): an
     // upstream could decode them into a path we never checked.
-    if path.contains('%') {
-        let lower = path.to_ascii_lowercase();
-        for trick in ["%2e", "%2f", "%5c", "%00", "%25"] {
-            if lower.contains(trick) {
-                return Err(ApiError::BadRequest(format!(
-                    "encoded {trick} is not accepted in a path"
-                )));
-            }
-        }
+    let lower = path.to_ascii_lowercase();
+    if let Some(trick) = ["%2e", "%2f", "%5c", "%00", "%25"]
+        .into_iter()
+        .find(|t| lower.contains(t))
+    {
+        return refuse(format!("encoded {trick} is not accepted in a path"));
     }
     if path.contains('\\') || path.contains("//") {
-        return Err(ApiError::BadRequest("malformed path".into()));
+        return refuse("malformed path".into());
     }
     if path
         .split('/')
         .any(|segment| segment == "." || segment == "..")
     {
-        return Err(ApiError::BadRequest(
-            "dot segments are not accepted in a path".into(),
-        ));
+        return refuse("dot segments are not accepted in a path".into());
     }
     Ok(())
 }

@@ -1,15 +1,9 @@
-//! Logging set-up, shared by every service.
-//!
-//! The readable format mirrors the Flask originals' `print` lines
-//! (`[2025-01-01 12:00:00] Requisição #1 recebida`) so a learner comparing
-//! `docker logs` of both sees the same story; the level is shown only when it
-//! is not INFO, and the request's id follows the message. `LOG_FORMAT=json`
-//! switches to tracing-subscriber's JSON lines for log collectors. `RUST_LOG`
-//! filters as usual (default `info`).
-//!
-//! Lines are written by a background thread, so a request never waits on a
-//! `write` to stdout; the [`Guard`] returned by [`init`] flushes what is left
-//! when the process ends, so no line is lost on a stop.
+//! Logging set-up, shared by every service: lines like the Flask originals'
+//! `print`s (`[2025-01-01 12:00:00] Requisição #1 recebida`), so that
+//! `docker logs` of both tell the same story, or tracing-subscriber's JSON
+//! lines with `LOG_FORMAT=json`. `RUST_LOG` filters as usual (default
+//! `info`). A background thread writes them, so a request never waits on
+//! stdout.
 
 use std::fmt;
 
@@ -23,18 +17,15 @@ use tracing_subscriber::{
 /// Keeps the log writer alive; dropping it flushes the remaining lines.
 pub type Guard = tracing_appender::non_blocking::WorkerGuard;
 
-/// Installs the global subscriber. Call once, first thing in `main`, and
-/// hold the guard until the end of `main`. Returns an error (instead of
-/// panicking) if a subscriber is already installed.
+/// Installs the global subscriber (an error, not a panic, if one already is).
+/// Call it first thing in `main`, and hold the guard until the end.
 pub fn init() -> Result<Guard, Box<dyn std::error::Error + Send + Sync>> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     // Colours only on a terminal: `docker logs` would show the escape codes.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    // Not lossy: under a burst the writer slows requests down rather than
-    // drop lines a learner may be looking for. The queue is allocated whole
-    // at start-up, so it is kept short: the writer thread drains it
-    // continuously.
+    // Not lossy: under a burst, requests wait rather than lose lines a learner
+    // may be looking for. The queue is allocated whole at start, so it is short.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(1024)
         .lossy(false)
@@ -57,10 +48,9 @@ pub fn init() -> Result<Guard, Box<dyn std::error::Error + Send + Sync>> {
 }
 
 /// `[2025-01-01 12:00:00] message key=value request_id=...`, in UTC as
-/// containers run. tracing-subscriber's own formats start with an RFC 3339
-/// time and the level and put span names before the message, so this one
-/// only arranges what they provide: the fields as its default formatter
-/// writes them, and the request span's fields after them.
+/// containers run, the level shown only when it is not INFO. It arranges
+/// only what tracing-subscriber provides (its own formats put the level and
+/// span names before the message).
 #[derive(Debug, Clone, Copy)]
 pub struct Readable;
 
@@ -75,11 +65,8 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        write!(
-            writer,
-            "{} ",
-            chrono::Utc::now().format("[%Y-%m-%d %H:%M:%S]")
-        )?;
+        let now = chrono::Utc::now().format("[%Y-%m-%d %H:%M:%S] ");
+        write!(writer, "{now}")?;
         let level = *event.metadata().level();
         if level != Level::INFO {
             write!(writer, "{level} ")?;

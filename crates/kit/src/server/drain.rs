@@ -1,14 +1,8 @@
-//! Request bodies that a handler leaves unread are read to the end, not
-//! dropped.
-//!
-//! When a handler answers without reading the body (a 404, a 405, a GET
-//! that ignores its body), hyper closes the connection with the rest of the
-//! body still unread, and the kernel answers the unread bytes with a TCP
-//! reset. A reset throws away the answer the client has not read yet: a
-//! proxy in front (Desafio 3's page, Desafio 5's gateway) then sees "connection
-//! reset" instead of our 404 and answers 502. Reading the rest of the body
-//! (bounded in bytes and time) lets the answer arrive and keeps the
-//! connection reusable.
+//! Request bodies that a handler leaves unread (a 404, a GET that ignores
+//! its body) are read to the end, bounded in bytes and time. Otherwise hyper
+//! closes the connection with bytes unread, the kernel answers them with a
+//! TCP reset, the reset throws away our answer before the client reads it,
+//! and a proxy in front (Desafio 3's page, Desafio 5's gateway) answers 502.
 
 use std::{
     pin::Pin,
@@ -17,6 +11,7 @@ use std::{
 };
 
 use axum::body::Bytes;
+use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 
 /// Most bytes read and thrown away after the answer; beyond, the connection
@@ -28,13 +23,7 @@ const MAX_TIME: Duration = Duration::from_secs(5);
 /// A request body (hyper's `Incoming`), drained in the background if
 /// dropped before its end.
 #[derive(Debug)]
-pub struct Drained(Option<Incoming>);
-
-impl Drained {
-    pub(super) fn new(body: Incoming) -> Self {
-        Self(Some(body))
-    }
-}
+pub struct Drained(pub(super) Option<Incoming>);
 
 impl Body for Drained {
     type Data = Bytes;
@@ -74,16 +63,14 @@ impl Drop for Drained {
 }
 
 async fn drain(mut body: Incoming) {
-    let mut left = MAX_BYTES;
     let read = async {
-        while let Some(Ok(frame)) =
-            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
-        {
+        let mut left = MAX_BYTES;
+        while let Some(Ok(frame)) = body.frame().await {
             let size = frame.data_ref().map_or(0, Bytes::len);
-            if size > left {
+            let Some(rest) = left.checked_sub(size) else {
                 return;
-            }
-            left -= size;
+            };
+            left = rest;
         }
     };
     let _ = tokio::time::timeout(MAX_TIME, read).await;
