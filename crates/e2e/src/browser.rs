@@ -1,15 +1,17 @@
 //! A real headless Chromium driven through the DevTools protocol, for the
 //! tests of pages a learner opens in a browser.
 //!
-//! Debian's `chromium` package is used; if it is missing and the tests run
-//! as root, it is installed with apt-get (otherwise the test fails saying
-//! how to install it). The flags are the ones this machine needs: no
-//! sandbox (root), no GPU, and none of Chromium's background connections,
-//! which a closed network refuses.
+//! The browser is `CHROME_PATH` when set (GitHub's workflow sets it to the
+//! Chrome its setup action installs), else Debian's `chromium` package; if
+//! that is missing and the tests run as root, it is installed with apt-get
+//! (otherwise the test fails saying how to install it). The flags are the
+//! ones a container or a CI runner needs: no sandbox (root), no GPU, and
+//! none of Chromium's background connections, which a closed network
+//! refuses.
 
 use std::{
     net::TcpStream,
-    path::Path,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -17,12 +19,23 @@ use std::{
 use serde_json::{json, Value};
 use tungstenite::{stream::MaybeTlsStream, Message, WebSocket};
 
+/// Debian's Chromium, used when `CHROME_PATH` is not set.
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-/// Installs Debian's chromium if it is not there yet.
-pub fn ensure_chromium() {
+/// The browser the tests drive: `CHROME_PATH`, or Debian's Chromium,
+/// installed first if it is missing and the tests run as root.
+pub fn ensure_chromium() -> PathBuf {
+    if let Some(given) = std::env::var_os("CHROME_PATH").filter(|p| !p.is_empty()) {
+        let given = PathBuf::from(given);
+        assert!(
+            given.is_file(),
+            "CHROME_PATH={} is not a file",
+            given.display()
+        );
+        return given;
+    }
     if Path::new(CHROMIUM).exists() {
-        return;
+        return PathBuf::from(CHROMIUM);
     }
     let root = Command::new("id")
         .arg("-u")
@@ -30,7 +43,8 @@ pub fn ensure_chromium() {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     assert!(
         root,
-        "{CHROMIUM} is missing and the tests are not root: run `sudo apt-get install -y chromium`"
+        "{CHROMIUM} is missing and the tests are not root: run `sudo apt-get install -y \
+         chromium`, or set CHROME_PATH to a Chrome or Chromium"
     );
     for args in [
         &["update", "-qq"][..],
@@ -53,6 +67,7 @@ pub fn ensure_chromium() {
             "apt-get {args:?} failed: install chromium by hand"
         );
     }
+    PathBuf::from(CHROMIUM)
 }
 
 /// One headless Chromium with one tab, killed on drop.
@@ -67,9 +82,9 @@ pub struct Browser {
 impl Browser {
     /// Starts Chromium on `about:blank` and connects to its tab.
     pub fn launch() -> Self {
-        ensure_chromium();
+        let chromium = ensure_chromium();
         let profile = tempfile::tempdir().expect("a temporary profile folder");
-        let child = Command::new(CHROMIUM)
+        let child = Command::new(chromium)
             .args([
                 "--headless",
                 "--no-sandbox",

@@ -286,12 +286,12 @@ fn diagrams() -> Vec<(String, String)> {
 fn every_mermaid_diagram_renders() {
     let diagrams = diagrams();
     assert!(diagrams.len() >= 12, "every README has a diagram");
-    e2e::browser::ensure_chromium();
+    let chromium = e2e::browser::ensure_chromium();
     let mmdc = mmdc();
     let work = tempfile::tempdir().expect("a temporary folder");
     let config = work.path().join("puppeteer.json");
     let flags = serde_json::json!({
-        "executablePath": "/usr/bin/chromium",
+        "executablePath": chromium,
         "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
     });
     fs::write(&config, flags.to_string()).expect("write the puppeteer config");
