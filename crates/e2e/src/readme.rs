@@ -295,6 +295,120 @@ pub fn write_up_rows(markdown: &str, heading: &str) -> Vec<Row> {
     rows
 }
 
+/// What the write-up `text` shows a program printing or answering, each as
+/// one line: the strings its Python code `print`s, the blocks it introduces
+/// as expected output ("Resposta esperada", "Saída esperada", the page's
+/// "Aba" examples), the line after a plain "Saída esperada:" (write-up 003
+/// has no code blocks), and phrases in “quotes”.
+pub fn write_up_outputs(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut fenced = false;
+    // The lines of an expected-output block being read.
+    let mut block: Option<Vec<String>> = None;
+    // The last non-empty line outside code blocks, which says what a block is.
+    let mut previous = String::new();
+    let mut next_is_output = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(info) = line.strip_prefix("```") {
+            // As in `write_up_commands`: a fence naming a language opens.
+            if fenced && info.trim_matches('`').is_empty() {
+                fenced = false;
+                found.extend(block.take().map(|lines| lines.join(" ")));
+                previous.clear();
+            } else {
+                fenced = true;
+                next_is_output = false;
+                let expected = previous.contains("esperada") || previous.starts_with("**Aba ");
+                block = expected.then(Vec::new);
+            }
+            continue;
+        }
+        if fenced {
+            match block.as_mut() {
+                Some(lines) if !line.is_empty() => lines.push(line.to_owned()),
+                Some(_) => {}
+                None => found.extend(printed(line)),
+            }
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if std::mem::take(&mut next_is_output) {
+            found.push(line.to_owned());
+        }
+        next_is_output = line == "Saída esperada:";
+        let mut rest = line;
+        while let Some((_, after)) = rest.split_once('“') {
+            let Some((quoted, tail)) = after.split_once('”') else {
+                break;
+            };
+            found.push(quoted.to_owned());
+            rest = tail;
+        }
+        previous = line.to_owned();
+    }
+    found
+}
+
+/// The string a Python line `print`s (`print("...")`, `print(f'...')`).
+fn printed(line: &str) -> Option<String> {
+    let call = &line[line.find("print(")? + "print(".len()..];
+    let call = call.strip_prefix('f').unwrap_or(call);
+    let quote = call.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    let inner = &call[1..];
+    Some(inner[..inner.find(quote)?].to_owned())
+}
+
+/// Whether `pattern` (its `<...>` placeholders standing for any text)
+/// matches a part of `text`, whitespace aside: so that `"status": "ok"` is
+/// found in `{"status":"ok"}`.
+pub fn shows(text: &str, pattern: &str) -> bool {
+    let packed = |s: &str| s.split_whitespace().collect::<String>();
+    line_matches(&format!("<>{}<>", packed(pattern)), &packed(text))
+}
+
+/// One row of a README's table of the write-up's outputs: the output as
+/// the write-up shows it, what shows here (the same when it is as written),
+/// and the test files that check it (none: the walk-through shows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputRow {
+    pub write_up: String,
+    pub here: String,
+    pub checked_by: Vec<String>,
+}
+
+/// The rows of the outputs table under the heading `heading`: the first
+/// code span of the first cell is the write-up's output; in the second
+/// cell, spans naming a `.rs` file are the tests that check it, and the
+/// first other span, if any, what shows here instead.
+pub fn output_rows(markdown: &str, heading: &str) -> Vec<OutputRow> {
+    let mut rows = Vec::new();
+    let mut inside = false;
+    for line in markdown.lines() {
+        if line.starts_with("## ") {
+            inside = line.trim() == heading;
+            continue;
+        }
+        if !inside || !line.starts_with('|') {
+            continue;
+        }
+        let cells = cells(line);
+        let Some(write_up) = cells.first().and_then(|c| c.first()) else {
+            continue;
+        };
+        let spans = cells.get(1).cloned().unwrap_or_default();
+        let (checked_by, other): (Vec<String>, Vec<String>) =
+            spans.into_iter().partition(|span| span.ends_with(".rs"));
+        rows.push(OutputRow {
+            here: other.first().unwrap_or(write_up).clone(),
+            write_up: write_up.clone(),
+            checked_by,
+        });
+    }
+    rows
+}
+
 /// Every command the walk-through of `markdown` runs, normalized.
 pub fn walkthrough_commands(markdown: &str) -> Vec<String> {
     steps(markdown)

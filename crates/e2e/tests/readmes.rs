@@ -422,3 +422,98 @@ fn every_write_up_command_has_a_row_the_walkthrough_runs() {
         }
     }
 }
+
+/// The whole text of challenge `n`'s write-ups, write-up 003 included.
+fn write_up_text_of(n: u32) -> String {
+    let mut text = write_ups_of(n);
+    if n == 3 {
+        text.push_str(&read(
+            &e2e::repo_root().join("write-ups/003_0927871b9c0cb8c5.txt"),
+        ));
+    }
+    text
+}
+
+/// Each challenge whose write-ups show output (what a program prints or
+/// answers) has a table "The write-up's outputs" ("Saídas do relato") with
+/// a row for each: the output as written, and what shows here (the same
+/// when it is as written). What shows here is either a line of the
+/// walk-through's shown output, which `walkthroughs.rs` compares with the
+/// real one, or in the test files the row names, which check it.
+#[test]
+fn every_write_up_output_has_a_row_that_is_checked() {
+    use e2e::readme::{output_rows, shows, steps, write_up_outputs};
+    let mut seen = 0;
+    for n in 1..=5 {
+        let dir = e2e::repo_root().join(format!("desafio{n}"));
+        let en = read(&dir.join("README.md"));
+        let rows = output_rows(&en, "## The write-up's outputs");
+        assert_eq!(
+            rows,
+            output_rows(&read(&dir.join("README.pt-BR.md")), "## Saídas do relato"),
+            "desafio{n}: the two languages' tables differ"
+        );
+        let outputs = write_up_outputs(&write_up_text_of(n));
+        for output in &outputs {
+            assert!(
+                rows.iter().any(|row| shows(output, &row.write_up)),
+                "desafio{n}: the write-up's output `{output}` has no row"
+            );
+        }
+        let shown: Vec<String> = steps(&en).into_iter().flat_map(|s| s.expected).collect();
+        for row in &rows {
+            assert!(
+                outputs.iter().any(|output| shows(output, &row.write_up)),
+                "desafio{n}: `{}` is not an output of its write-ups",
+                row.write_up
+            );
+            if row.checked_by.is_empty() {
+                assert!(
+                    shown.iter().any(|line| shows(line, &row.here)),
+                    "desafio{n}: the walk-through never shows `{}`",
+                    row.here
+                );
+            }
+            // The longest fixed part of what shows here, as a test holds it.
+            let fixed = row
+                .here
+                .split(['<', '>'])
+                .step_by(2)
+                .max_by_key(|piece| piece.len())
+                .unwrap_or_default();
+            for file in &row.checked_by {
+                assert!(
+                    read(&e2e::repo_root().join(file)).contains(fixed),
+                    "desafio{n}: {file} does not check `{fixed}` (the row for `{}`)",
+                    row.write_up
+                );
+            }
+        }
+        seen += outputs.len();
+    }
+    assert!(seen >= 10, "the write-ups' outputs were found ({seen})");
+}
+
+#[test]
+fn write_up_outputs_are_prints_expected_blocks_and_quotes() {
+    let text = "Resposta esperada:\n```json\n{\n  \"a\": 1\n}\n```\n\
+                ```python\nprint(f\"Olá {nome}\")\nx = 1\n```\n\
+                ```bash\ncurl x\n```\nSaída esperada:\nTudo certo.\n\
+                frases “A - B” e “C”.\n";
+    assert_eq!(
+        e2e::readme::write_up_outputs(text),
+        [r#"{ "a": 1 }"#, "Olá {nome}", "Tudo certo.", "A - B", "C"]
+    );
+    assert!(e2e::readme::shows(
+        r#"{"status":"ok","n":2}"#,
+        r#""status": "ok""#
+    ));
+    assert!(e2e::readme::shows(
+        "[12:00] Requisição #1 recebida id=9",
+        "[<t>] Requisição #<n> recebida"
+    ));
+    assert!(!e2e::readme::shows(
+        "Requisição #1 falhou",
+        "Requisição #<n> recebida"
+    ));
+}
