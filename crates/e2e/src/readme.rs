@@ -269,30 +269,35 @@ fn cells(line: &str) -> Vec<Vec<String>> {
     cells
 }
 
-/// The rows of the table under the heading `heading` (a `## ` line):
-/// the first code span of the first cell is the write-up's command, the
-/// first of the second cell, if any, what to type instead.
-pub fn write_up_rows(markdown: &str, heading: &str) -> Vec<Row> {
+/// The code spans of each cell of the table rows under the heading
+/// `heading` (a `## ` line), for the rows whose first cell has one.
+fn table_under(markdown: &str, heading: &str) -> Vec<Vec<Vec<String>>> {
     let mut rows = Vec::new();
     let mut inside = false;
     for line in markdown.lines() {
         if line.starts_with("## ") {
             inside = line.trim() == heading;
-            continue;
+        } else if inside && line.starts_with('|') {
+            let cells = cells(line);
+            if cells.first().is_some_and(|c| !c.is_empty()) {
+                rows.push(cells);
+            }
         }
-        if !inside || !line.starts_with('|') {
-            continue;
-        }
-        let cells = cells(line);
-        let Some(write_up) = cells.first().and_then(|c| c.first()) else {
-            continue;
-        };
-        rows.push(Row {
-            write_up: normalized(write_up),
-            instead: cells.get(1).and_then(|c| c.first()).map(|c| normalized(c)),
-        });
     }
     rows
+}
+
+/// The rows of the table under the heading `heading`: the first code span
+/// of the first cell is the write-up's command, the first of the second
+/// cell, if any, what to type instead.
+pub fn write_up_rows(markdown: &str, heading: &str) -> Vec<Row> {
+    table_under(markdown, heading)
+        .into_iter()
+        .map(|cells| Row {
+            write_up: normalized(&cells[0][0]),
+            instead: cells.get(1).and_then(|c| c.first()).map(|c| normalized(c)),
+        })
+        .collect()
 }
 
 /// What the write-up `text` shows a program printing or answering, each as
@@ -383,30 +388,20 @@ pub struct OutputRow {
 /// cell, spans naming a `.rs` file are the tests that check it, and the
 /// first other span, if any, what shows here instead.
 pub fn output_rows(markdown: &str, heading: &str) -> Vec<OutputRow> {
-    let mut rows = Vec::new();
-    let mut inside = false;
-    for line in markdown.lines() {
-        if line.starts_with("## ") {
-            inside = line.trim() == heading;
-            continue;
-        }
-        if !inside || !line.starts_with('|') {
-            continue;
-        }
-        let cells = cells(line);
-        let Some(write_up) = cells.first().and_then(|c| c.first()) else {
-            continue;
-        };
-        let spans = cells.get(1).cloned().unwrap_or_default();
-        let (checked_by, other): (Vec<String>, Vec<String>) =
-            spans.into_iter().partition(|span| span.ends_with(".rs"));
-        rows.push(OutputRow {
-            here: other.first().unwrap_or(write_up).clone(),
-            write_up: write_up.clone(),
-            checked_by,
-        });
-    }
-    rows
+    table_under(markdown, heading)
+        .into_iter()
+        .map(|mut cells| {
+            let write_up = cells[0].remove(0);
+            let spans = cells.get(1).cloned().unwrap_or_default();
+            let (checked_by, other): (Vec<String>, Vec<String>) =
+                spans.into_iter().partition(|span| span.ends_with(".rs"));
+            OutputRow {
+                here: other.into_iter().next().unwrap_or_else(|| write_up.clone()),
+                write_up,
+                checked_by,
+            }
+        })
+        .collect()
 }
 
 /// Every command the walk-through of `markdown` runs, normalized.
