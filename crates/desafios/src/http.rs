@@ -96,7 +96,7 @@ impl Default for Client {
     }
 }
 
-/// `base` and `path` as one URL, kept as typed: `/users/../log` stays so.
+/// `base` and `path` as one URL, with one `/` between them.
 fn join(base: &Url, path: &str) -> String {
     format!("{}{path}", base.as_str().trim_end_matches('/'))
 }
@@ -159,7 +159,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_are_joined_as_typed() {
+    fn base_and_path_join_with_one_slash() {
         let base = Url::parse("http://127.0.0.1:5000/").unwrap();
         assert_eq!(
             join(&base, "/users/../log"),

@@ -46,12 +46,7 @@ impl Engine {
         if let Some(project) = &self.project {
             return self.snapshot.project(project);
         }
-        let Some(anchor) = self
-            .snapshot
-            .containers
-            .iter()
-            .find(|c| c.running && c.publishes(port))
-        else {
+        let Some(anchor) = anchor(&self.snapshot, port) else {
             return Vec::new();
         };
         self.snapshot
@@ -65,12 +60,16 @@ impl Engine {
 
     /// The compose project of the running container that publishes `port`.
     pub fn project_of(snapshot: &Snapshot, port: u16) -> Option<String> {
-        snapshot
-            .containers
-            .iter()
-            .find(|c| c.running && c.publishes(port))
-            .and_then(|c| c.project.clone())
+        anchor(snapshot, port).and_then(|c| c.project.clone())
     }
+}
+
+/// The running container that publishes `port`: the one the stack is found by.
+fn anchor(snapshot: &Snapshot, port: u16) -> Option<&Container> {
+    snapshot
+        .containers
+        .iter()
+        .find(|c| c.running && c.publishes(port))
 }
 
 /// Docker's own networks, which every container may be on.

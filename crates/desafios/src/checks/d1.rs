@@ -4,12 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use super::{find, healthy, network_holds, publishes, waits_for};
+use super::{find, healthy, network_holds, publishes, says_healthy, waits_for};
 use crate::{
     docker,
-    report::Section,
+    http::Answer,
+    report::{Outcome, Section},
     stack::{outcome, Stack},
 };
 
@@ -38,17 +37,13 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
     let mut http = Section::new("Servidor HTTP (000) [1 pt each]");
 
     let first = stack.http.get(server, "/").await;
-    let missing = missing_fields(first.json().as_ref(), &HOME_FIELDS);
-    http.push(outcome(
+    http.push(has_fields(
+        &first,
         "GET / answers the write-up's JSON",
-        1,
-        &first.sent,
-        format!("200 with {}", HOME_FIELDS.join(", ")),
-        with_missing(first.got(), &missing),
-        first.status() == Some(200) && missing.is_empty(),
+        &HOME_FIELDS,
     ));
     let second = stack.http.get(server, "/").await;
-    let number = |a: &crate::http::Answer| a.json().and_then(|j| j["request_number"].as_u64());
+    let number = |a: &Answer| a.json().and_then(|j| j["request_number"].as_u64());
     http.push(outcome(
         "request_number counts every request",
         1,
@@ -60,24 +55,12 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
         second.got(),
         matches!((number(&first), number(&second)), (Some(a), Some(b)) if b > a),
     ));
-    let health = stack.http.get(server, "/health").await;
-    http.push(outcome(
-        "GET /health says healthy",
-        1,
-        &health.sent,
-        "200 with \"status\": \"healthy\"",
-        health.got(),
-        health.status() == Some(200) && health.json().is_some_and(|j| j["status"] == "healthy"),
-    ));
+    http.push(says_healthy(stack, server).await);
     let stats = stack.http.get(server, "/stats").await;
-    let missing = missing_fields(stats.json().as_ref(), &STATS_FIELDS);
-    http.push(outcome(
+    http.push(has_fields(
+        &stats,
         "GET /stats answers the counters",
-        1,
-        &stats.sent,
-        format!("200 with {}", STATS_FIELDS.join(", ")),
-        with_missing(stats.got(), &missing),
-        stats.status() == Some(200) && missing.is_empty(),
+        &STATS_FIELDS,
     ));
 
     let Some(engine) = &stack.docker else {
@@ -153,19 +136,25 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
     (vec![http, network], vec![])
 }
 
-/// The fields of `wanted` that `body` (an object) lacks; all if not JSON.
-pub(super) fn missing_fields(body: Option<&Value>, wanted: &[&str]) -> Vec<String> {
-    wanted
+/// `answer` is a 200 whose JSON object has every one of `fields`.
+fn has_fields(answer: &Answer, requirement: &str, fields: &[&str]) -> Outcome {
+    let body = answer.json();
+    let missing: Vec<&str> = fields
         .iter()
-        .filter(|f| body.and_then(|b| b.get(**f)).is_none())
-        .map(|f| (*f).to_owned())
-        .collect()
-}
-
-pub(super) fn with_missing(got: String, missing: &[String]) -> String {
-    if missing.is_empty() {
-        got
+        .copied()
+        .filter(|f| body.as_ref().and_then(|b| b.get(*f)).is_none())
+        .collect();
+    let got = if missing.is_empty() {
+        answer.got()
     } else {
-        format!("missing {}: {got}", missing.join(", "))
-    }
+        format!("missing {}: {}", missing.join(", "), answer.got())
+    };
+    outcome(
+        requirement,
+        1,
+        &answer.sent,
+        format!("200 with {}", fields.join(", ")),
+        got,
+        answer.status() == Some(200) && missing.is_empty(),
+    )
 }

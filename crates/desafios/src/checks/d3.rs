@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::{find, listed, waits_for};
+use super::{find, listed, says_healthy, waits_for};
 use crate::{
     docker::Container,
     http::{list_in, object_in, Answer},
@@ -23,13 +23,9 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
 
     // One user of our own, so that runs never collide: a fresh e-mail.
     let email = format!("check-{}@desafios.test", std::process::id());
+    let user = |name: &str| json!({"name": name, "email": email});
     let created = client
-        .send(
-            Method::POST,
-            web,
-            "/users",
-            Some(&json!({"name": "Ana", "email": email})),
-        )
+        .send(Method::POST, web, "/users", Some(&user("Ana")))
         .await;
     let id = created
         .json()
@@ -71,12 +67,7 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
 
     let mut practice = Section::new("[5 pts] Clareza e boas práticas (004)");
     let renamed = client
-        .send(
-            Method::PUT,
-            web,
-            &path,
-            Some(&json!({"name": "Bia", "email": email})),
-        )
+        .send(Method::PUT, web, &path, Some(&user("Bia")))
         .await;
     let read_3 = client.get(web, &path).await;
     practice.push(outcome(
@@ -93,12 +84,7 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
                 .is_some_and(|u| u.get("name") == Some(&json!("Bia"))),
     ));
     let duplicate = client
-        .send(
-            Method::POST,
-            web,
-            "/users",
-            Some(&json!({"name": "Ana", "email": email})),
-        )
+        .send(Method::POST, web, "/users", Some(&user("Ana")))
         .await;
     practice.push(outcome(
         "a duplicate e-mail is an error for the caller, not a crash",
@@ -111,15 +97,7 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
     let _ = client.send(Method::DELETE, web, &path, None).await;
 
     let mut posts = Section::new("API de posts (002) [1 pt each]");
-    let health = client.get(web, "/health").await;
-    posts.push(outcome(
-        "GET /health says healthy",
-        1,
-        &health.sent,
-        "200 with \"status\": \"healthy\"",
-        health.got(),
-        health.status() == Some(200) && health.json().is_some_and(|j| j["status"] == "healthy"),
-    ));
+    posts.push(says_healthy(stack, web).await);
     let status = client.get(web, "/status").await;
     posts.push(outcome(
         "GET /status sees the database and the cache",

@@ -69,6 +69,20 @@ fn find<'a>(containers: &[&'a Container], names: &[&str]) -> Option<&'a Containe
     })
 }
 
+/// `GET /health` of `base` answers 200 with `"status": "healthy"`, as 000
+/// and 002 show it.
+async fn says_healthy(stack: &Stack, base: &reqwest::Url) -> Outcome {
+    let health = stack.http.get(base, "/health").await;
+    outcome(
+        "GET /health says healthy",
+        1,
+        &health.sent,
+        "200 with \"status\": \"healthy\"",
+        health.got(),
+        health.status() == Some(200) && health.json().is_some_and(|j| j["status"] == "healthy"),
+    )
+}
+
 /// `names` of the containers, for messages.
 fn listed(containers: &[&Container]) -> String {
     if containers.is_empty() {
