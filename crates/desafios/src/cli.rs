@@ -153,11 +153,15 @@ pub async fn run(check: &Check) -> Result<Report, UsageError> {
     if check.http_only {
         not_judged.push("the Docker requirements (--http-only)".to_owned());
     }
-    let targets = stack
-        .urls
-        .iter()
-        .map(|(service, url)| format!("{service}={url}"))
-        .collect();
+    let targets = if check.challenge == 2 {
+        vec![format!("image {}", check.image)]
+    } else {
+        stack
+            .urls
+            .iter()
+            .map(|(service, url)| format!("{service}={url}"))
+            .collect()
+    };
     Ok(Report::new(
         check.challenge,
         targets,

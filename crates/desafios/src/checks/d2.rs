@@ -64,15 +64,16 @@ pub async fn check(stack: &Stack, image: &str) -> (Vec<Section>, Vec<String>) {
         describe(&first),
         matches!(&first, Ok((0, out)) if !out.trim().is_empty()),
     ));
-    // Lines the first and second runs share that a run on an empty volume
-    // does not print: the first run's row, read back from the volume.
+    // Rows the first and second runs both print that a run on an empty
+    // volume does not: the first run's student, read back from the volume.
     let persisted: Vec<String> = match (&first, &second, &fresh) {
         (Ok((_, one)), Ok((0, two)), Ok((_, empty))) => {
-            let two: HashSet<&str> = two.lines().collect();
-            let empty: HashSet<&str> = empty.lines().collect();
+            let two: HashSet<String> = two.lines().map(words).collect();
+            let empty: HashSet<String> = empty.lines().map(words).collect();
             one.lines()
-                .filter(|l| !l.trim().is_empty() && two.contains(l) && !empty.contains(l))
-                .map(str::to_owned)
+                .map(words)
+                .filter(|w| w.chars().any(char::is_alphanumeric))
+                .filter(|w| two.contains(w) && !empty.contains(w))
                 .collect()
         }
         _ => Vec::new(),
@@ -131,6 +132,15 @@ pub async fn check(stack: &Stack, image: &str) -> (Vec<Section>, Vec<String>) {
     (vec![section], vec![])
 }
 
+/// A printed line as its words, so a row compares equal however wide a
+/// table pads it (`| 1  | Ana |` and `| 1 | Ana   |` are both `1 Ana`).
+fn words(line: &str) -> String {
+    line.split(|c: char| c.is_whitespace() || c == '|' || c == '│')
+        .filter(|w| !w.chars().all(|c| "+-=─┌┐└┘├┤┬┴┼".contains(c)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn describe(run: &Result<(i64, String), String>) -> String {
     match run {
         Ok((code, out)) => format!(
@@ -139,5 +149,20 @@ fn describe(run: &Result<(i64, String), String>) -> String {
             out.lines().find(|l| !l.trim().is_empty()).unwrap_or("")
         ),
         Err(why) => why.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::words;
+
+    #[test]
+    fn a_row_is_its_words_however_the_table_pads_it() {
+        assert_eq!(
+            words("| 1  | Ana Lima | 20 |"),
+            words("| 1 | Ana Lima   | 20  |")
+        );
+        assert_eq!(words("+----+-------+"), "");
+        assert_ne!(words("| 1 | Ana |"), words("| 2 | Ana |"));
     }
 }

@@ -34,10 +34,9 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
         .iter()
         .filter(|options| !options.iter().any(|s| b.body().contains(s.as_str())))
         .collect();
-    let example = wanted
+    let example = users
         .first()
-        .and_then(|o| o.first())
-        .cloned()
+        .and_then(likely_sentence)
         .unwrap_or_else(|| "Usuário X (Y anos) - ativo desde 2023".to_owned());
     http.push(outcome(
         "service B turns each of A's users into the write-up's sentence",
@@ -82,6 +81,20 @@ fn sentences(user: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The sentence for `user` as a reader would guess it, for the expected
+/// column: the first text field, and the field named like an age (`idade`,
+/// `age`) or else the first whole number that could be one (2023 cannot).
+fn likely_sentence(user: &Value) -> Option<String> {
+    let fields = user.as_object()?;
+    let name = fields.values().find_map(Value::as_str)?;
+    let numbers = || fields.iter().filter_map(|(k, v)| Some((k, v.as_u64()?)));
+    let age = numbers()
+        .find(|(k, _)| k.contains("idade") || k.contains("age"))
+        .or_else(|| numbers().find(|(k, n)| *k != "id" && (1..=130).contains(n)))?
+        .1;
+    Some(format!("Usuário {name} ({age} anos) - ativo desde 2023"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +105,10 @@ mod tests {
         let options = sentences(&json!({"id": 1, "nome": "Ana", "idade": 25}));
         assert!(options.contains(&"Usuário Ana (25 anos) - ativo desde 2023".to_owned()));
         assert!(sentences(&json!("Ana")).is_empty());
+        assert_eq!(
+            likely_sentence(&json!({"id": 1, "nome": "Ana", "ativo_desde": 2023, "idade": 25}))
+                .unwrap(),
+            "Usuário Ana (25 anos) - ativo desde 2023"
+        );
     }
 }

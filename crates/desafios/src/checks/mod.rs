@@ -226,7 +226,11 @@ fn waits_for(
     });
     let (requirement, expected) = if healthy {
         (
-            format!("{what} starts once {} is healthy", on.join(" and ")),
+            format!(
+                "{what} starts once {} {} healthy",
+                on.join(" and "),
+                if on.len() == 1 { "is" } else { "are" }
+            ),
             format!(
                 "depends_on: {} with condition: service_healthy",
                 on.join(", ")
