@@ -1,6 +1,8 @@
 //! Every one of our five stacks, started by its compose file on the
 //! write-ups' ports as a learner starts it, gets a full score from
-//! `desafios check N`, and the tool exits 0.
+//! `desafios check N`, and the tool exits 0. The rubric the teachers' page
+//! lists and the GitHub Classroom workflow grades item by item are the
+//! requirements that run produced, in its order, with its points.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -39,6 +41,15 @@ fn full_score(challenge: &str) {
     assert_eq!(score, max, "{report}");
     assert_eq!(run.code(), Some(0), "{}", run.stderr);
 
+    let outcomes: Vec<&Value> = report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["outcomes"].as_array().unwrap())
+        .collect();
+    classroom_grades_each(challenge, &outcomes);
+    teachers_page_lists(&outcomes);
+
     let text = check(&[challenge]);
     assert_eq!(text.code(), Some(0), "{}{}", text.stdout, text.stderr);
     assert!(
@@ -48,6 +59,53 @@ fn full_score(challenge: &str) {
         "{}",
         text.stdout
     );
+}
+
+/// `docs/classroom/desafioN.yml` has one autograding step per outcome, in
+/// order: its name, the index its `jq` reads, and its points.
+fn classroom_grades_each(challenge: &str, outcomes: &[&Value]) {
+    let path = e2e::repo_root().join(format!("docs/classroom/desafio{challenge}.yml"));
+    let workflow = std::fs::read_to_string(&path).unwrap();
+    let field = |key: &str| -> Vec<String> {
+        workflow
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(key))
+            .map(|v| v.trim().to_owned())
+            .collect()
+    };
+    let names = field("test-name:");
+    let scores = field("max-score:");
+    let commands = field("command: jq");
+    assert_eq!(names.len(), outcomes.len(), "{}", path.display());
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let quoted = format!(
+            "'{}'",
+            outcome["requirement"].as_str().unwrap().replace('\'', "''")
+        );
+        assert_eq!(names[i], quoted, "{} step {}", path.display(), i + 1);
+        assert_eq!(scores[i], outcome["points"].to_string(), "{}", names[i]);
+        assert!(
+            commands[i].contains(&format!("[.sections[].outcomes[]][{i}].passed")),
+            "{}: {}",
+            names[i],
+            commands[i]
+        );
+    }
+}
+
+/// The teachers' page has a row for each requirement with its points.
+fn teachers_page_lists(outcomes: &[&Value]) {
+    for page in ["docs/checking.md", "docs/checking.pt-BR.md"] {
+        let text = std::fs::read_to_string(e2e::repo_root().join(page)).unwrap();
+        for outcome in outcomes {
+            let row = format!(
+                "| {} | {} |",
+                outcome["requirement"].as_str().unwrap(),
+                outcome["points"]
+            );
+            assert!(text.contains(&row), "{page} has no row `{row}`");
+        }
+    }
 }
 
 #[test]

@@ -204,8 +204,14 @@ pub struct Stack {
 impl Stack {
     /// The stack in `desafioN/` (`challenge` is the folder name).
     pub fn new(challenge: &str) -> Self {
+        Self::at(repo_root().join(challenge))
+    }
+
+    /// The stack whose `compose.yaml` is in `dir` (a copy in a temporary
+    /// folder, say).
+    pub fn at(dir: PathBuf) -> Self {
         let stack = Self {
-            dir: repo_root().join(challenge),
+            dir,
             env: Vec::new(),
             files: Vec::new(),
         };

@@ -30,9 +30,12 @@ pub async fn check(stack: &Stack) -> (Vec<Section>, Vec<String>) {
     ));
     let b = stack.http.get(stack.url("service_b"), "/info").await;
     let wanted: Vec<Vec<String>> = users.iter().map(sentences).collect();
+    // Read from the parsed JSON, so "Usu\u00e1rio" (Flask's default escaping)
+    // is the same sentence as "Usuário".
+    let said = b.json().map_or_else(|| b.body().to_owned(), |j| texts(&j));
     let unmatched: Vec<&Vec<String>> = wanted
         .iter()
-        .filter(|options| !options.iter().any(|s| b.body().contains(s.as_str())))
+        .filter(|options| !options.iter().any(|s| said.contains(s.as_str())))
         .collect();
     let example = users
         .first()
@@ -79,6 +82,16 @@ fn sentences(user: &Value) -> Vec<String> {
                 .map(move |age| format!("Usuário {name} ({age} anos) - ativo desde 2023"))
         })
         .collect()
+}
+
+/// Every string in `value`, one per line.
+fn texts(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(texts).collect::<Vec<_>>().join("\n"),
+        Value::Object(fields) => fields.values().map(texts).collect::<Vec<_>>().join("\n"),
+        _ => String::new(),
+    }
 }
 
 /// The sentence for `user` as a reader would guess it, for the expected

@@ -1,0 +1,153 @@
+//! The Flask implementations in `bench/flask/`, started by their compose
+//! files, get the score of what they implement from `desafios check N`; a
+//! copy of one with a planted break (a field renamed, a network renamed, a
+//! sentence reworded, a gateway that forwards everything) loses exactly the
+//! points of that one requirement, and the report names it.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+
+use e2e::{run_in, serial, Stack};
+use serde_json::Value;
+
+/// The report of `desafios check N --json`, and the tool's exit code.
+fn check(challenge: &str) -> (Value, Option<i32>) {
+    let run = run_in(
+        &e2e::repo_root(),
+        env!("CARGO_BIN_EXE_desafios"),
+        &["check", challenge, "--json"],
+        &[],
+    );
+    let report = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr));
+    (report, run.code())
+}
+
+/// `(requirement, points)` of every outcome that did not pass.
+fn failed(report: &Value) -> Vec<(String, u64)> {
+    report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["outcomes"].as_array().unwrap())
+        .filter(|o| o["passed"] != true)
+        .map(|o| {
+            (
+                o["requirement"].as_str().unwrap().to_owned(),
+                o["points"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `bench/flask` copied into a temporary folder, with `edit` applied to
+/// `file` (relative to it): the planted break. The copy's folder is kept
+/// alive by the returned guard.
+fn broken_copy(file: &str, from: &str, to: &str) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("flask");
+    copy_dir(&e2e::repo_root().join("bench/flask"), &root);
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no `{from}` to break");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    (temp, root)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The Flask stack of `challenge` in `flask` (bench/flask or a broken copy
+/// of it), started, checked, and removed.
+fn score_of(flask: &Path, challenge: &str) -> (Value, Option<i32>) {
+    let stack = Stack::at(flask.join(format!("desafio{challenge}")));
+    stack.up();
+    check(challenge)
+}
+
+/// The unbroken Flask stack scores full; `broken` loses exactly the points
+/// of `requirement`, which the report names as the one failure.
+#[track_caller]
+fn loses_exactly(challenge: &str, (file, from, to): (&str, &str, &str), requirement: &str) {
+    let _guard = serial();
+    let (whole, code) = score_of(&e2e::repo_root().join("bench/flask"), challenge);
+    assert_eq!(failed(&whole), [], "{whole:#}");
+    assert_eq!(whole["score"], whole["max"]);
+    assert_eq!(code, Some(0));
+
+    let (_temp, root) = broken_copy(file, from, to);
+    let (broken, code) = score_of(&root, challenge);
+    let lost = failed(&broken);
+    assert_eq!(lost.len(), 1, "one failure expected: {broken:#}");
+    assert_eq!(lost[0].0, requirement, "{broken:#}");
+    assert_eq!(
+        broken["score"].as_u64().unwrap() + lost[0].1,
+        whole["score"].as_u64().unwrap(),
+        "{broken:#}"
+    );
+    assert_eq!(broken["max"], whole["max"]);
+    assert_eq!(code, Some(1), "not a full score, so exit 1");
+}
+
+#[test]
+fn desafio1_a_renamed_field_costs_the_json_point() {
+    loses_exactly(
+        "1",
+        (
+            "desafio1/app.py",
+            "'container_name': os.getenv('HOSTNAME', 'unknown'),\n        'status'",
+            "'hostname': os.getenv('HOSTNAME', 'unknown'),\n        'status'",
+        ),
+        "GET / answers the write-up's JSON",
+    );
+}
+
+#[test]
+fn desafio1_a_renamed_network_costs_the_network_point() {
+    loses_exactly(
+        "1",
+        (
+            "desafio1/compose.yaml",
+            "networks:\n  desafio1-network:\n    name: desafio1-network",
+            "networks:\n  desafio1-network:\n    name: minha-rede",
+        ),
+        "a custom network desafio1-network or desafio1-net joins the services",
+    );
+}
+
+#[test]
+fn desafio4_a_reworded_sentence_costs_the_sentence_point() {
+    loses_exactly(
+        "4",
+        (
+            "desafio4/service_b.py",
+            "Usuário {u['nome']}",
+            "Usuario {u['nome']}",
+        ),
+        "service B turns each of A's users into the write-up's sentence",
+    );
+}
+
+#[test]
+fn desafio5_a_gateway_that_forwards_everything_costs_the_routes_point() {
+    loses_exactly(
+        "5",
+        (
+            "desafio5/gateway.py",
+            "@app.route('/users')\ndef users():",
+            "@app.route('/<path:caminho>')\ndef tudo(caminho):\n    return repassar(f'{USERS_URL}/users')\n\n\n@app.route('/users')\ndef users():",
+        ),
+        "the gateway answers only the paths it names",
+    );
+}
