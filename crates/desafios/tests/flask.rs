@@ -41,9 +41,9 @@ fn failed(report: &Value) -> Vec<(String, u64)> {
         .collect()
 }
 
-/// `bench/flask` copied into a temporary folder, with `edit` applied to
-/// `file` (relative to it): the planted break. The copy's folder is kept
-/// alive by the returned guard.
+/// `bench/flask` copied into a temporary folder, with the first `from` in
+/// `file` (relative to it) replaced by `to`: the planted break. The folder
+/// lives as long as the returned guard.
 fn broken_copy(file: &str, from: &str, to: &str) -> (tempfile::TempDir, PathBuf) {
     let temp = tempfile::tempdir().unwrap();
     let root = temp.path().join("flask");
