@@ -6,31 +6,24 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use e2e::{run_in, serial, Stack};
+use common::{check, outcomes, report};
+use e2e::{serial, Stack};
 use serde_json::Value;
 
 /// The report of `desafios check N --json`, and the tool's exit code.
-fn check(challenge: &str) -> (Value, Option<i32>) {
-    let run = run_in(
-        &e2e::repo_root(),
-        env!("CARGO_BIN_EXE_desafios"),
-        &["check", challenge, "--json"],
-        &[],
-    );
-    let report = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", run.stdout, run.stderr));
-    (report, run.code())
+fn graded(challenge: &str) -> (Value, Option<i32>) {
+    let run = check(&[challenge, "--json"]);
+    (report(&run), run.code())
 }
 
 /// `(requirement, points)` of every outcome that did not pass.
 fn failed(report: &Value) -> Vec<(String, u64)> {
-    report["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["outcomes"].as_array().unwrap())
+    outcomes(report)
+        .into_iter()
         .filter(|o| o["passed"] != true)
         .map(|o| {
             (
@@ -73,7 +66,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn score_of(flask: &Path, challenge: &str) -> (Value, Option<i32>) {
     let stack = Stack::at(flask.join(format!("desafio{challenge}")));
     stack.up();
-    check(challenge)
+    graded(challenge)
 }
 
 /// The unbroken Flask stack scores full; `broken` loses exactly the points
