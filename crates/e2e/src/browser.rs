@@ -155,9 +155,16 @@ impl Browser {
         }
     }
 
-    /// Opens `url` in the tab.
+    /// Opens `url` in the tab and waits until its document has loaded:
+    /// `Page.navigate` answers as soon as navigation starts, so a query
+    /// made straight after it may still see the old, empty page.
+    #[track_caller]
     pub fn goto(&mut self, url: &str) {
         self.call("Page.navigate", json!({"url": url}));
+        self.wait_for(
+            &format!("{url} to load"),
+            &format!("location.href === {url:?} && document.readyState === 'complete'"),
+        );
     }
 
     /// Evaluates JavaScript in the page (awaiting a promise) and returns
