@@ -40,11 +40,43 @@
 //! Redis and sweeps every [`PROBE_INTERVAL`]; a read that finds the cache
 //! untrusted tries the sweep itself, so trust comes back with Redis.
 //!
-//! What remains: a replica that saw no failure keeps trusting Redis, so when
-//! only *another* replica lost Redis during a write (or Redis was away for
-//! less than one probe interval and this replica made no call meanwhile),
-//! this replica may serve the old copy until its next sweep, at most one
-//! probe interval (plus the calls' timeouts) after the write.
+//! # An acknowledged write waits for its invalidation
+//!
+//! The sweeps alone leave a window: a replica that saw no failure keeps
+//! trusting Redis, so when only *another* replica lost Redis during a
+//! write, it would serve the old copy until its next sweep, after the
+//! write was acknowledged. So a write whose invalidation failed is not
+//! acknowledged at once ([`Cache::commit`]): it retries the invalidation
+//! itself, with backoff, and polls its own rows of `cache_pendente` (one
+//! `SELECT` by primary key). Those rows are deleted only after Redis has
+//! run the invalidation, by this write's retry or by any replica's sweep,
+//! so once they are gone no replica can serve the old copy, and the write
+//! is acknowledged. If they are still there after
+//! [`Cache::invalidation_bound`] (a probe interval plus three Redis
+//! timeouts: 2.5 s by default), no replica reached Redis in that time: a
+//! replica that trusts Redis starts a sweep every probe interval, which
+//! either drops the keys or fails a Redis call and stops trusting. So
+//! every replica now reads from PostgreSQL until it has swept, and the
+//! write is acknowledged then: it is committed, and the wait never turns
+//! into an error.
+//!
+//! The cost falls only on writes while Redis is away for their replica:
+//! each is answered as soon as Redis is back for it or another replica has
+//! swept (within about a probe interval), and after the bound when no
+//! replica reaches Redis. With Redis up, a write makes the same calls as
+//! before: its transaction, one script, one `DELETE`.
+//!
+//! What remains: a replica that cannot read `cache_pendente` (PostgreSQL
+//! away for it alone) but still reaches Redis keeps its trust and serves
+//! its cached copies, as the README's experiment with the database stopped
+//! shows; if meanwhile another replica, which reaches PostgreSQL but not
+//! Redis, writes, the first may serve the old copy until it can sweep. That
+//! takes two faults at once, on two replicas. (A lease, trusting Redis only
+//! for a while after each complete sweep, would close it, but would also
+//! stop serving cached copies soon after PostgreSQL stops.) And the bound
+//! assumes a sweep reads `cache_pendente` within one Redis timeout and the
+//! sweeper's timer is not late by more: a database or machine slower than
+//! that widens the window by as much.
 
 use std::{
     collections::BTreeSet,
@@ -69,8 +101,13 @@ use crate::{
     error::{CacheError, DbError},
 };
 
-/// How often each replica probes Redis and sweeps `cache_pendente`.
+/// How often each replica probes Redis and sweeps `cache_pendente` (from
+/// the start of one sweep to the start of the next, while it trusts Redis).
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+/// The first pause of a write waiting for its invalidation; each next one
+/// doubles, up to [`WAIT_POLL_MAX`].
+const WAIT_POLL_FIRST: Duration = Duration::from_millis(25);
+const WAIT_POLL_MAX: Duration = Duration::from_millis(200);
 /// Rows of `cache_pendente` invalidated per Redis call while sweeping.
 const SWEEP_BATCH: i64 = 500;
 /// A sweep gives up (and tries again later) after this many batches.
@@ -239,19 +276,35 @@ impl Cache {
             let first_retry = Duration::from_millis(100);
             let mut backoff = Backoff::new(first_retry, PROBE_INTERVAL);
             loop {
+                let began = tokio::time::Instant::now();
                 let trusted = {
                     let _one = cache.inner.sweeping.lock().await;
                     cache.sweep(&db).await
                 };
-                let wait = if trusted {
+                // While trusted, one sweep starts every PROBE_INTERVAL,
+                // however long the last one took: the bound a write waits
+                // for its invalidation counts on it.
+                let next = if trusted {
                     backoff = Backoff::new(first_retry, PROBE_INTERVAL);
-                    PROBE_INTERVAL
+                    began + PROBE_INTERVAL
                 } else {
-                    backoff.next_delay()
+                    tokio::time::Instant::now() + backoff.next_delay()
                 };
-                tokio::time::sleep(wait).await;
+                tokio::time::sleep_until(next).await;
             }
         })
+    }
+
+    /// How long a write whose invalidation failed waits at most before it
+    /// is acknowledged: [`PROBE_INTERVAL`] plus three Redis timeouts,
+    /// because a replica that trusts Redis starts a sweep every probe
+    /// interval and has, within two Redis calls of it (the probe, then the
+    /// invalidation script), either dropped the keys or failed a call and
+    /// stopped trusting Redis, with one timeout more for that sweep's read
+    /// of `cache_pendente` and a late timer. Every replica runs with the
+    /// same `CACHE_TIMEOUT`.
+    pub fn invalidation_bound(&self) -> Duration {
+        PROBE_INTERVAL + 3 * self.inner.timeout
     }
 
     /// The key as stored, with this instance's prefix.
@@ -280,13 +333,18 @@ impl Cache {
         if let Err(e) = &result {
             // Whatever Redis missed meanwhile (an invalidation by another
             // replica, say) is known only to `cache_pendente`.
-            let was_trusted = self.is_trusted();
-            self.inner.failures.fetch_add(1, Ordering::SeqCst);
-            if was_trusted {
-                tracing::warn!("Redis falhou ({e}); cache fora de uso até a próxima varredura");
-            }
+            self.distrust(&format!("Redis falhou ({e})"));
         }
         result
+    }
+
+    /// Stops trusting the cache until the next complete sweep.
+    fn distrust(&self, why: &str) {
+        let was_trusted = self.is_trusted();
+        self.inner.failures.fetch_add(1, Ordering::SeqCst);
+        if was_trusted {
+            tracing::warn!("{why}; cache fora de uso até a próxima varredura");
+        }
     }
 
     /// Whether cached copies may be served and stored: no Redis call has
@@ -356,6 +414,13 @@ impl Cache {
                 break;
             }
             if batch == SWEEP_BATCHES {
+                // Not trusted until a sweep gets through them all: a write
+                // waiting for its rows counts on every trusting replica
+                // having reached them.
+                self.distrust(&format!(
+                    "mais de {} invalidações pendentes",
+                    SWEEP_BATCH * SWEEP_BATCHES as i64
+                ));
                 return false;
             }
         }
@@ -402,7 +467,10 @@ impl Cache {
     /// Commits a write's transaction `tx`, which makes the cached copies
     /// `names` stale: they are recorded in `cache_pendente` inside `tx` (so
     /// they are dropped even if Redis is away when it commits, or the
-    /// process stops right after), then dropped from Redis.
+    /// process stops right after), then dropped from Redis. Returns once no
+    /// replica can serve those copies any more, or after
+    /// [`Cache::invalidation_bound`] (see the module docs); an error only
+    /// if the transaction did not commit.
     pub async fn commit(
         &self,
         db: &Database,
@@ -434,15 +502,57 @@ impl Cache {
         Ok(Invalidation { ids, keys })
     }
 
-    /// After the commit: drops the copies and their generations move on. If
-    /// Redis cannot be told now, the rows stay in `cache_pendente` and this
-    /// replica stops trusting Redis until it has swept them.
+    /// After the commit: drops the copies and their generations move on.
+    /// If Redis cannot be told now, the rows stay in `cache_pendente`, this
+    /// replica stops trusting Redis until it has swept them, and the write
+    /// waits (bounded) until the keys are dropped, by its own retries or by
+    /// any replica's sweep.
     async fn invalidate(&self, db: &Database, done: Invalidation) {
-        if let Err(e) = self.drop_keys(done.keys).await {
-            tracing::warn!("cache não invalidado agora ({e}); fica pendente no banco");
-            return;
+        let deadline = tokio::time::Instant::now() + self.invalidation_bound();
+        let first = match self.drop_keys(done.keys.clone()).await {
+            Ok(()) => {
+                self.forget_done(db, &done.ids).await;
+                return;
+            }
+            Err(e) => e,
+        };
+        let waiting = async {
+            let mut backoff = Backoff::new(WAIT_POLL_FIRST, WAIT_POLL_MAX);
+            loop {
+                tokio::time::sleep(backoff.next_delay()).await;
+                // Gone: a sweep ran the invalidation, then deleted them.
+                if let Ok(false) = pending(db, &done.ids).await {
+                    return Dropped::BySweep;
+                }
+                if self.drop_keys(done.keys.clone()).await.is_ok() {
+                    return Dropped::ByRetry;
+                }
+            }
+        };
+        let started = std::time::Instant::now();
+        match tokio::time::timeout_at(deadline, waiting).await {
+            Ok(Dropped::ByRetry) => {
+                self.forget_done(db, &done.ids).await;
+                tracing::info!(
+                    "cache invalidado numa nova tentativa após {:?} (antes: {first})",
+                    started.elapsed()
+                );
+            }
+            Ok(Dropped::BySweep) => tracing::info!(
+                "cache invalidado pela varredura de uma réplica após {:?} (antes: {first})",
+                started.elapsed()
+            ),
+            Err(_) => tracing::warn!(
+                "cache ainda não invalidado após {:?} ({first}): nenhuma réplica alcançou o \
+                 Redis nesse tempo, e todas leem do banco até varrer; escrita confirmada",
+                self.invalidation_bound()
+            ),
         }
-        if let Err(e) = forget(db, &done.ids).await {
+    }
+
+    /// Deletes the rows of an invalidation Redis has run.
+    async fn forget_done(&self, db: &Database, ids: &[i64]) {
+        if let Err(e) = forget(db, ids).await {
             // Harmless: a later sweep invalidates these keys once more.
             tracing::debug!("invalidação feita, mas não apagada de cache_pendente: {e}");
         }
@@ -553,6 +663,22 @@ impl Cache {
         }
         Ok((value, Fonte::BancoDeDados))
     }
+}
+
+/// How a write's invalidation reached Redis after its first try failed.
+enum Dropped {
+    BySweep,
+    ByRetry,
+}
+
+/// Whether any of the rows `ids` of `cache_pendente` is still there.
+async fn pending(db: &Database, ids: &[i64]) -> Result<bool, DbError> {
+    db.run(|pool| {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM cache_pendente WHERE id = ANY($1))")
+            .bind(ids)
+            .fetch_one(pool)
+    })
+    .await
 }
 
 /// Deletes rows of `cache_pendente` whose keys Redis has dropped.

@@ -1,6 +1,8 @@
 //! No cached answer older than an acknowledged write (issue 16, "Fresh"):
-//! readers racing writers on one replica, and invalidations that Redis
-//! missed reaching the other replicas and a replica started later.
+//! readers racing writers on one replica, invalidations that Redis missed
+//! reaching the other replicas and a replica started later, and a write
+//! whose replica lost Redis acknowledged only once no replica can serve
+//! the old copy.
 
 use std::{
     sync::{
@@ -318,6 +320,60 @@ async fn pending_rows(app: &TestApp) -> i64 {
         .unwrap()
 }
 
+/// Redis away for replica A only, while replica B keeps trusting it with
+/// the user cached: A's write is acknowledged only once the old copy is
+/// gone (here B's sweep dropped it), so B's very next read is the new one.
+#[tokio::test]
+async fn a_write_whose_replica_lost_redis_is_not_served_old_by_another() {
+    let database = fresh_database().await;
+    let prefix = fresh_prefix();
+    let a = replica(&database, &prefix).await;
+    let b = replica(&database, &prefix).await;
+    let path = cached_user(&b.app).await;
+    let bound = a.app.state.cache.invalidation_bound();
+
+    a.redis.stop();
+    let start = Instant::now();
+    let put = a.app.put(&path, json!({"name": "Ana B"})).await;
+    let took = start.elapsed();
+    assert_eq!(put.status, 200, "the write is acknowledged: {}", put.body);
+    let read = b.app.get(&path).await.json();
+    assert_eq!(
+        read["name"], "Ana B",
+        "replica B served the copy from before the acknowledged write: {read}"
+    );
+    assert!(
+        b.app.state.cache.is_trusted(),
+        "B, which never lost Redis, still trusts it"
+    );
+    assert!(!a.app.state.cache.is_trusted(), "A does not, Redis is away");
+    assert_eq!(
+        pending_rows(&a.app).await,
+        0,
+        "the invalidation A could not run was run by B's sweep"
+    );
+    assert!(
+        took < bound,
+        "acknowledged when B's sweep dropped the keys, not at the bound: {took:?}"
+    );
+    let cached = b.app.get(&path).await.json();
+    assert_eq!(
+        (cached["name"].as_str(), cached["from_cache"].as_bool()),
+        (Some("Ana B"), Some(true)),
+        "B caches the new value"
+    );
+
+    a.redis.start();
+    let reads_a = never_old(&a.app, &path, "replica A").await;
+    println!(
+        "freshness: Redis away for replica A only: its PUT acknowledged in {took:?} \
+         (bound {bound:?}), B's next read fresh; A fresh in {reads_a} reads once back"
+    );
+}
+
+/// Redis away for both replicas: nobody can drop the old copy, so the
+/// write waits out the bound, then is acknowledged (it is committed), and
+/// no replica serves the old copy once Redis is back.
 #[tokio::test]
 async fn an_invalidation_redis_missed_reaches_the_other_replica() {
     let database = fresh_database().await;
@@ -325,6 +381,7 @@ async fn an_invalidation_redis_missed_reaches_the_other_replica() {
     let a = replica(&database, &prefix).await;
     let b = replica(&database, &prefix).await;
     let path = cached_user(&b.app).await;
+    let bound = a.app.state.cache.invalidation_bound();
 
     a.redis.stop();
     b.redis.stop();
@@ -334,8 +391,17 @@ async fn an_invalidation_redis_missed_reaches_the_other_replica() {
         || async { !b.app.state.cache.is_trusted() },
     )
     .await;
+    let start = Instant::now();
     let put = a.app.put(&path, json!({"name": "Ana B"})).await;
+    let took = start.elapsed();
     assert_eq!(put.status, 200, "the write is acknowledged: {}", put.body);
+    println!(
+        "freshness: Redis away for every replica: PUT acknowledged in {took:?} (bound {bound:?})"
+    );
+    assert!(
+        took >= bound && took < bound + Duration::from_secs(1),
+        "acknowledged after {took:?}, bound {bound:?}"
+    );
     assert_eq!(pending_rows(&a.app).await, 2, "users_list and the user");
 
     // Back for B only: A, which saw its invalidation fail, cannot help.
