@@ -32,12 +32,8 @@ impl Env {
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Self(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        let pairs = pairs.into_iter().map(|(k, v)| (k.into(), v.into()));
+        Self(pairs.collect())
     }
 
     /// The raw value of `name`, treating an empty string as unset (compose
@@ -46,24 +42,15 @@ impl Env {
         self.0.get(name).filter(|v| !v.trim().is_empty()).cloned()
     }
 
-    /// `name` parsed as `T`, or `None` when unset.
-    pub fn optional<T>(&self, name: &str) -> Result<Option<T>, ConfigError>
-    where
-        T: FromStr,
-        T::Err: Display,
-    {
-        self.parsed(name, None, |v| {
-            v.parse().map(Some).map_err(|e: T::Err| e.to_string())
-        })
-    }
-
     /// `name` parsed as `T`, or `default` when unset.
     pub fn or<T>(&self, name: &str, default: T) -> Result<T, ConfigError>
     where
         T: FromStr,
         T::Err: Display,
     {
-        Ok(self.optional(name)?.unwrap_or(default))
+        self.parsed(name, default, |v| {
+            v.parse().map_err(|e: T::Err| e.to_string())
+        })
     }
 
     /// A duration as [`parse_duration`] reads it, or `default` when unset.

@@ -19,9 +19,8 @@ pub fn router<S>(service: &str) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let status = "healthy";
     let body = Json(Health {
-        status,
+        status: "healthy",
         service: service.to_owned(),
     });
     Router::new().route("/health", get(move || std::future::ready(body.clone())))

@@ -183,10 +183,8 @@ where
     }
     // No new connections; idle ones close now, busy ones after their answer.
     drop(listener);
-    if tokio::time::timeout(grace, connections.shutdown())
-        .await
-        .is_err()
-    {
+    let drained = tokio::time::timeout(grace, connections.shutdown()).await;
+    if drained.is_err() {
         tracing::warn!(
             ?grace,
             "requests still in flight after the grace period; exiting anyway"
@@ -216,10 +214,8 @@ fn json_errors(response: Response) -> Response {
     // The layer's status and headers stay; only the body is replaced.
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let json = HeaderValue::from_static("application/json");
+    parts.headers.insert(header::CONTENT_TYPE, json);
     Response::from_parts(parts, error.into_response().into_body())
 }
 
@@ -369,8 +365,8 @@ mod tests {
 
     #[tokio::test]
     async fn handlers_and_log_lines_see_the_answers_request_id() {
-        let (subscriber, logged) = crate::telemetry::tests::readable();
-        let _default = tracing::subscriber::set_default(subscriber);
+        let (dispatch, logged) = crate::telemetry::tests::readable();
+        let _default = tracing::dispatcher::set_default(&dispatch);
         for given in [None, Some("abc-123"), Some(""), Some("a status=500")] {
             let mut request = Request::get("/whoami");
             if let Some(given) = given {

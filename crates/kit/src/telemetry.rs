@@ -7,11 +7,15 @@
 
 use std::fmt;
 
-use tracing::{Event, Level, Subscriber};
+use crate::config::Env;
+
+use tracing::{Dispatch, Event, Level, Subscriber};
 use tracing_subscriber::{
-    fmt::{format::Writer, FmtContext, FormatEvent, FormatFields, FormattedFields},
+    filter::Targets,
+    fmt::{format::Writer, FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter},
+    layer::SubscriberExt,
     registry::LookupSpan,
-    EnvFilter,
+    util::SubscriberInitExt,
 };
 
 /// Keeps the log writer alive; dropping it flushes the remaining lines.
@@ -20,31 +24,46 @@ pub type Guard = tracing_appender::non_blocking::WorkerGuard;
 /// Installs the global subscriber (an error, not a panic, if one already is).
 /// Call it first thing in `main`, and hold the guard until the end.
 pub fn init() -> Result<Guard, Box<dyn std::error::Error + Send + Sync>> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     // Colours only on a terminal: `docker logs` would show the escape codes.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     // Not lossy: under a burst, requests wait rather than lose lines a learner
-    // may be looking for. The queue is allocated whole at start, so it is short.
+    // may look for (the queue is allocated whole, so it is short). Buffered:
+    // the writer thread flushes once the queue is empty, not once a line.
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .buffered_lines_limit(1024)
         .lossy(false)
-        .finish(std::io::stdout());
+        .finish(std::io::BufWriter::new(std::io::stdout()));
+    dispatch(&Env::process(), ansi, writer).try_init()?;
+    Ok(guard)
+}
+
+/// What `init` installs: readable lines to `writer` (JSON if `LOG_FORMAT` is
+/// `json`), filtered by `RUST_LOG` (`info,d5_gateway::forward=debug`, say).
+pub fn dispatch<W>(env: &Env, ansi: bool, writer: W) -> Dispatch
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    // `Targets` reads that syntax without the regex engine `EnvFilter` compiles.
+    let filter = (env.raw("RUST_LOG").and_then(|v| v.parse::<Targets>().ok()))
+        .unwrap_or_else(|| Targets::new().with_default(Level::INFO));
+    // `filter` alone decides: the builder's own level (INFO) would drop debug.
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(Level::TRACE)
         .with_ansi(ansi)
         .with_writer(writer);
-    if json {
-        builder
+    if env
+        .raw("LOG_FORMAT")
+        .is_some_and(|v| v.eq_ignore_ascii_case("json"))
+    {
+        let json = builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .with_span_list(false)
-            .try_init()?;
+            .with_span_list(false);
+        Dispatch::new(json.finish().with(filter))
     } else {
-        builder.event_format(Readable).try_init()?;
+        Dispatch::new(builder.event_format(Readable).finish().with(filter))
     }
-    Ok(guard)
 }
 
 /// `[2025-01-01 12:00:00] message key=value request_id=...`, in UTC as
@@ -88,37 +107,30 @@ pub(crate) mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    /// A readable-format subscriber for tests, and what it has written.
-    pub(crate) fn readable() -> (impl Subscriber + Send + Sync, Arc<Mutex<Vec<u8>>>) {
+    /// The readable lines `init` would write, filtered as by `rust_log`, and
+    /// what they have written.
+    pub(crate) fn capture(rust_log: Option<&str>, json: bool) -> (Dispatch, Arc<Mutex<Vec<u8>>>) {
         let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
         let sink = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || Capture(sink.clone()))
-            .event_format(Readable)
-            .finish();
-        (subscriber, buffer)
+        let format = if json { "json" } else { "readable" };
+        let env = Env::from_pairs([("RUST_LOG", rust_log.unwrap_or("")), ("LOG_FORMAT", format)]);
+        let dispatch = dispatch(&env, false, move || Capture(sink.clone()));
+        (dispatch, buffer)
+    }
+
+    /// A readable-format subscriber for tests, and what it has written.
+    pub(crate) fn readable() -> (Dispatch, Arc<Mutex<Vec<u8>>>) {
+        capture(None, false)
     }
 
     /// What `emit` logs, in the readable format or the JSON one.
     fn logged(json: bool, emit: impl FnOnce()) -> String {
-        let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
-        let sink = buffer.clone();
-        let builder = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || Capture(sink.clone()));
-        if json {
-            let subscriber = builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(true)
-                .with_span_list(false)
-                .finish();
-            tracing::subscriber::with_default(subscriber, emit);
-        } else {
-            let subscriber = builder.event_format(Readable).finish();
-            tracing::subscriber::with_default(subscriber, emit);
-        }
+        logged_with(None, json, emit)
+    }
+
+    fn logged_with(rust_log: Option<&str>, json: bool, emit: impl FnOnce()) -> String {
+        let (dispatch, buffer) = capture(rust_log, json);
+        tracing::dispatcher::with_default(&dispatch, emit);
         let bytes = buffer.lock().unwrap().clone();
         String::from_utf8(bytes).unwrap()
     }
@@ -167,5 +179,23 @@ pub(crate) mod tests {
         assert_eq!(line["ok"], true);
         assert_eq!(line["span"]["request_id"], "r-1");
         assert!(line["timestamp"].as_str().unwrap().ends_with('Z'), "{line}");
+    }
+
+    #[test]
+    fn rust_log_names_targets_and_levels_and_defaults_to_info() {
+        let emit = || {
+            tracing::debug!(target: "d5_gateway::forward", "forwarded");
+            tracing::debug!(target: "d5_gateway::discovery", "looked up");
+            tracing::info!(target: "d5_gateway", "ouvindo");
+        };
+        let lines = logged_with(Some("info,d5_gateway::forward=debug"), false, emit);
+        assert!(lines.contains("DEBUG forwarded"), "{lines}");
+        assert!(!lines.contains("looked up"), "{lines}");
+        assert!(lines.contains("ouvindo"), "{lines}");
+        for default in [None, Some("not a filter=at all=")] {
+            let lines = logged_with(default, false, emit);
+            assert!(!lines.contains("DEBUG"), "{default:?}: {lines}");
+            assert!(lines.contains("ouvindo"), "{default:?}: {lines}");
+        }
     }
 }
