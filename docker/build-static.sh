@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds workspace binaries as fully static executables and copies them to
 # /out, for a FROM-scratch final stage. Runs inside the rust builder stage of
-# every Dockerfile in this repository:
+# every Dockerfile in this repository; the Dockerfiles of one challenge all
+# ask for the same binaries, so BuildKit runs this once per challenge:
 #
 #   docker/build-static.sh d1-server fetch
 #
@@ -15,19 +16,39 @@
 # - `--locked` builds exactly the committed Cargo.lock.
 set -eu
 [ "$#" -gt 0 ] || { echo "usage: build-static.sh BIN [BIN...]" >&2; exit 2; }
-# - The target/ cache mount is shared by every build on this machine, of
-#   every checkout. Cargo decides what to recompile by file times, so a
-#   checkout whose files are older than the last build from another one
-#   would be taken as already built, and ship that other tree's code.
-#   Touching our own sources makes cargo recompile the workspace crates
-#   (seconds); the compiled dependencies stay cached.
-find crates -name '*.rs' -exec touch {} +
+
+# The target/ cache mount is shared by every build on this machine, of every
+# checkout, and cargo decides what to recompile by file times: a checkout
+# whose files are older than another one's last build would pass for built.
+# So each crate's files get a time from their contents: long ago if they are
+# what this cache last compiled for that crate (nothing to redo), now if not.
+stamps=target/source-stamps
+mkdir -p "$stamps"
+digest() { (cd "crates/$1" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum); }
+for dir in crates/*/; do
+  crate=$(basename "$dir")
+  if [ "$(digest "$crate")" = "$(cat "$stamps/$crate" 2>/dev/null)" ]; then
+    find "$dir" -exec touch -d @1 {} +
+  else
+    find "$dir" -exec touch {} +
+  fi
+done
+
 target=$(rustc -vV | sed -n 's/^host: //p')
 bins=""
 for bin in "$@"; do bins="$bins --bin $bin"; done
 # shellcheck disable=SC2086 # $bins is a list of flags
 RUSTFLAGS="-C target-feature=+crt-static" \
-  cargo build --release --locked --target "$target" $bins
+  cargo build --release --locked --target "$target" $bins \
+  --message-format=json-render-diagnostics >target/artifacts.json
+
+# Stamp only the crates this build compiled (cargo lists each one it
+# checked, path crates by their folder): the others were not compiled from
+# these files, whatever their contents.
+sed -n 's|.*"reason":"compiler-artifact","package_id":"path+file:///src/crates/\([^#"]*\).*|\1|p' \
+  target/artifacts.json | sort -u | while read -r crate; do
+  digest "$crate" >"$stamps/$crate"
+done
 mkdir -p /out
 for bin in "$@"; do
   cp "target/$target/release/$bin" /out/
