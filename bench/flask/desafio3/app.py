@@ -1,10 +1,19 @@
-# REFERENCE IMPLEMENTATION FOR THE BENCHMARK ONLY: desafio3's posts API as
-# write-up 002 describes it: Flask, psycopg2 and redis-py; GET/POST /api/posts
-# straight from PostgreSQL and GET /api/posts/cache through Redis
-# (cache-aside, key `posts_cache`, 60 s TTL, `fonte` says where the list came
-# from). Same table, columns and JSON fields as our d3-web (crates/d3-web), so
-# both do the same work; the schema is created by d3-web's migration (the
-# original's db/init.sql played that part).
+# REFERENCE IMPLEMENTATION: desafio3's web service in Flask, psycopg2 and
+# redis-py, as the write-ups describe it, for the benchmark (bench/run) and
+# as a test subject of `desafios check 3` (compose.yaml here):
+#
+# - write-up 002: GET/POST /api/posts straight from PostgreSQL and
+#   GET /api/posts/cache through Redis (cache-aside, key `posts_cache`, 60 s
+#   TTL, `fonte` says where the list came from); /health and /status.
+# - write-ups 001 and 003: GET / counts a visit in Redis (`contador`) and
+#   logs it in PostgreSQL; GET /log lists those rows.
+# - write-up 004: users CRUD, read through Redis (`users_list` 60 s,
+#   `user_<id>` 300 s), the cached copies deleted on every write; a
+#   duplicate e-mail is a 409 (IntegrityError).
+#
+# Same tables, columns and JSON fields as our d3-web (crates/d3-web), so both
+# do the same work. The schema is init.sql here under compose (as the
+# original's db/init.sql), d3-web's migration under bench/run.
 #
 # As such Flask apps are usually written (and as the write-up suggests), it
 # opens one PostgreSQL connection per request and shares one Redis client.
@@ -92,6 +101,126 @@ def listar_posts_cache():
         fonte = 'banco_de_dados'
     print(f"[{datetime.now().isoformat()}] GET /api/posts/cache: {len(posts)} posts (fonte: {fonte})")
     return jsonify({'posts': posts, 'total': len(posts), 'fonte': fonte}), 200
+
+
+
+@app.route('/status')
+def status():
+    try:
+        get_db_connection().close()
+        banco = 'conectado'
+    except psycopg2.Error:
+        banco = 'desconectado'
+    try:
+        cache.ping()
+        em_cache = 'conectado'
+    except redis.RedisError:
+        em_cache = 'desconectado'
+    return jsonify({'banco_dados': banco, 'cache': em_cache, 'status': 'ok',
+                    'timestamp': datetime.now().isoformat()}), 200
+
+
+@app.route('/')
+def index():
+    visitas = cache.incr('contador')
+    conn = get_db_connection()
+    try:
+        with conn.cursor() as cur:
+            cur.execute('INSERT INTO logs (mensagem) VALUES (%s)', (f'visita {visitas}',))
+            cur.execute('SELECT COUNT(*) FROM logs')
+            registros = cur.fetchone()[0]
+        conn.commit()
+    finally:
+        conn.close()
+    return f'Banco PostgreSQL tem {registros} registros. Redis conta {visitas} visitas.'
+
+
+@app.route('/log')
+def log():
+    conn = get_db_connection()
+    try:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute('SELECT id, mensagem, data_hora FROM logs ORDER BY id DESC LIMIT 100')
+            linhas = cur.fetchall()
+    finally:
+        conn.close()
+    for linha in linhas:
+        linha['data_hora'] = linha['data_hora'].isoformat()
+    return jsonify(linhas), 200
+
+
+def consultar(sql, params=()):
+    """Runs one statement and returns its rows as dicts (a write commits)."""
+    conn = get_db_connection()
+    try:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(sql, params)
+            linhas = cur.fetchall() if cur.description else []
+        conn.commit()
+    finally:
+        conn.close()
+    return linhas
+
+
+@app.route('/users', methods=['GET'])
+def list_users():
+    cached = cache.get('users_list')
+    if cached:
+        return jsonify({'users': json.loads(cached), 'fonte': 'cache'}), 200
+    users = consultar('SELECT id, name, email FROM users ORDER BY id')
+    cache.setex('users_list', 60, json.dumps(users))
+    return jsonify({'users': users, 'fonte': 'banco_de_dados'}), 200
+
+
+@app.route('/users', methods=['POST'])
+def create_user():
+    dados = request.get_json(silent=True) or {}
+    if not dados.get('name') or not dados.get('email'):
+        return jsonify({'erro': "'name' e 'email' são obrigatórios"}), 400
+    try:
+        user = consultar('INSERT INTO users (name, email) VALUES (%s, %s) '
+                         'RETURNING id, name, email', (dados['name'], dados['email']))[0]
+    except psycopg2.IntegrityError:
+        return jsonify({'erro': 'e-mail já cadastrado'}), 409
+    cache.delete('users_list')
+    return jsonify(user), 201
+
+
+@app.route('/users/<int:user_id>', methods=['GET'])
+def get_user(user_id):
+    cached = cache.get(f'user_{user_id}')
+    if cached:
+        return jsonify({'user': json.loads(cached), 'fonte': 'cache'}), 200
+    users = consultar('SELECT id, name, email FROM users WHERE id = %s', (user_id,))
+    if not users:
+        return jsonify({'erro': 'usuário não encontrado'}), 404
+    cache.setex(f'user_{user_id}', 300, json.dumps(users[0]))
+    return jsonify({'user': users[0], 'fonte': 'banco_de_dados'}), 200
+
+
+@app.route('/users/<int:user_id>', methods=['PUT'])
+def update_user(user_id):
+    dados = request.get_json(silent=True) or {}
+    if not dados.get('name') or not dados.get('email'):
+        return jsonify({'erro': "'name' e 'email' são obrigatórios"}), 400
+    try:
+        users = consultar('UPDATE users SET name = %s, email = %s WHERE id = %s '
+                          'RETURNING id, name, email', (dados['name'], dados['email'], user_id))
+    except psycopg2.IntegrityError:
+        return jsonify({'erro': 'e-mail já cadastrado'}), 409
+    if not users:
+        return jsonify({'erro': 'usuário não encontrado'}), 404
+    cache.delete('users_list', f'user_{user_id}')
+    return jsonify(users[0]), 200
+
+
+@app.route('/users/<int:user_id>', methods=['DELETE'])
+def delete_user(user_id):
+    users = consultar('DELETE FROM users WHERE id = %s RETURNING id', (user_id,))
+    if not users:
+        return jsonify({'erro': 'usuário não encontrado'}), 404
+    cache.delete('users_list', f'user_{user_id}')
+    return '', 204
 
 
 if __name__ == '__main__':

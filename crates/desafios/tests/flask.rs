@@ -1,16 +1,17 @@
 //! The Flask implementations in `bench/flask/`, started by their compose
 //! files, get the score of what they implement from `desafios check N`; a
 //! copy of one with a planted break (a field renamed, a network renamed, a
-//! sentence reworded, a gateway that forwards everything) loses exactly the
-//! points of that one requirement, and the report names it.
+//! cache never invalidated, a sentence reworded, a gateway that forwards
+//! everything) loses exactly the points of that one requirement, and the
+//! report names it.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::{check, outcomes, report};
+use common::{broken_copy, check, outcomes, report};
 use e2e::{serial, Stack};
 use serde_json::Value;
 
@@ -32,33 +33,6 @@ fn failed(report: &Value) -> Vec<(String, u64)> {
             )
         })
         .collect()
-}
-
-/// `bench/flask` copied into a temporary folder, with the first `from` in
-/// `file` (relative to it) replaced by `to`: the planted break. The folder
-/// lives as long as the returned guard.
-fn broken_copy(file: &str, from: &str, to: &str) -> (tempfile::TempDir, PathBuf) {
-    let temp = tempfile::tempdir().unwrap();
-    let root = temp.path().join("flask");
-    copy_dir(&e2e::repo_root().join("bench/flask"), &root);
-    let path = root.join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} has no `{from}` to break");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    (temp, root)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The Flask stack of `challenge` in `flask` (bench/flask or a broken copy
@@ -116,6 +90,19 @@ fn desafio1_a_renamed_network_costs_the_network_point() {
             "networks:\n  desafio1-network:\n    name: minha-rede",
         ),
         "a custom network desafio1-network or desafio1-net joins the services",
+    );
+}
+
+#[test]
+fn desafio3_a_cache_never_invalidated_on_update_costs_the_invalidation_points() {
+    loses_exactly(
+        "3",
+        (
+            "desafio3/app.py",
+            "    cache.delete('users_list', f'user_{user_id}')\n    return jsonify(users[0]), 200",
+            "    return jsonify(users[0]), 200",
+        ),
+        "a write invalidates the cache",
     );
 }
 

@@ -1,7 +1,10 @@
-//! What the integration tests share: running the built `desafios` and
-//! reading its JSON report.
+//! What the integration tests share: running the built `desafios`, reading
+//! its JSON report, and copies of the Flask stacks in `bench/flask` with a
+//! planted break.
 
 #![allow(clippy::unwrap_used, dead_code)] // each test file uses a part
+
+use std::path::{Path, PathBuf};
 
 use e2e::{run_in, Run};
 use serde_json::Value;
@@ -32,4 +35,37 @@ pub fn outcomes(report: &Value) -> Vec<&Value> {
         .iter()
         .flat_map(|s| s["outcomes"].as_array().unwrap())
         .collect()
+}
+
+/// `bench/flask` copied into a temporary folder, with the first `from` in
+/// `file` (relative to it) replaced by `to`: the planted break. The folder
+/// lives as long as the returned guard.
+pub fn broken_copy(file: &str, from: &str, to: &str) -> (tempfile::TempDir, PathBuf) {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("flask");
+    copy_dir(&e2e::repo_root().join("bench/flask"), &root);
+    plant(&root, file, from, to);
+    (temp, root)
+}
+
+/// The first `from` in `file` (relative to `root`) replaced by `to`.
+pub fn plant(root: &Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has no `{from}` to break");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The folder `from` copied, recursively, to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
