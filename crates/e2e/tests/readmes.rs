@@ -1,6 +1,8 @@
 //! The READMEs in English and Portuguese teach the same thing: each
-//! `README.md` has a `README.pt-BR.md` beside it, each links to the other, and
-//! both show the same commands and the same outputs, block for block.
+//! document (`README.md`, a challenge's `ENGINEERING.md`, the pages in
+//! `docs/`) has a `.pt-BR.md` twin beside it, each links to the other, and
+//! both show the same commands and the same outputs, block for block. Every
+//! link between them leads to a file and a heading that exist.
 //!
 //! What may differ is prose: comments in command and code blocks, untagged
 //! blocks (a layout tree with translated notes) and Mermaid labels (only the
@@ -102,21 +104,183 @@ fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Every English document of the top folder, the challenges' folders and
+/// `docs/`, with the path its Portuguese twin must have.
+fn twins() -> Vec<(PathBuf, PathBuf)> {
+    let mut dirs = readme_dirs();
+    dirs.push(e2e::repo_root().join("docs"));
+    let mut out = Vec::new();
+    for dir in dirs {
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|entry| {
+                entry
+                    .expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.ends_with(".md") && !name.ends_with(".pt-BR.md"))
+            .collect();
+        names.sort();
+        for name in names {
+            let pt = name.replace(".md", ".pt-BR.md");
+            out.push((dir.join(&name), dir.join(pt)));
+        }
+    }
+    out
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 #[test]
-fn every_readme_has_a_portuguese_twin_and_links_to_it() {
-    for dir in readme_dirs() {
-        let en = read(&dir.join("README.md"));
-        let pt = read(&dir.join("README.pt-BR.md"));
+fn every_document_has_a_portuguese_twin_and_links_to_it() {
+    let twins = twins();
+    assert!(twins.len() >= 13, "the documents were found: {twins:?}");
+    for (en, pt) in twins {
+        let (en_text, pt_text) = (read(&en), read(&pt));
         assert!(
-            en.contains("(README.pt-BR.md)"),
+            en_text.contains(&format!("({})", file_name(&pt))),
             "{}: no link to pt-BR",
-            dir.display()
+            en.display()
         );
         assert!(
-            pt.contains("(README.md)"),
+            pt_text.contains(&format!("({})", file_name(&en))),
             "{}: no link to English",
-            dir.display()
+            pt.display()
         );
+    }
+}
+
+/// The anchor GitHub gives a heading: lower case, punctuation dropped
+/// (letters with accents kept), spaces as hyphens.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of `markdown`'s headings (outside code blocks).
+fn anchors(markdown: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            out.insert(anchor(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+/// The targets of `markdown`'s inline links `[text](target)`, outside code.
+fn link_targets(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            let Some(end) = after.find(')') else { break };
+            out.push(after[..end].to_owned());
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+/// A reader who follows a link between the documents finds the file, and
+/// the heading if the link names one: moving a section must move its links.
+#[test]
+fn every_link_between_the_documents_leads_somewhere() {
+    let mut followed = 0;
+    for (en, pt) in twins() {
+        for doc in [en, pt] {
+            let text = read(&doc);
+            for target in link_targets(&text) {
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (file, fragment) = target.split_once('#').unwrap_or((&target, ""));
+                let path = if file.is_empty() {
+                    doc.clone()
+                } else {
+                    doc.parent().unwrap().join(file)
+                };
+                assert!(
+                    path.exists(),
+                    "{}: the link `{target}` leads to no file",
+                    doc.display()
+                );
+                if !fragment.is_empty() && path.extension().is_some_and(|e| e == "md") {
+                    assert!(
+                        anchors(&read(&path)).contains(fragment),
+                        "{}: the link `{target}` names no heading of {}",
+                        doc.display(),
+                        path.display()
+                    );
+                }
+                followed += 1;
+            }
+        }
+    }
+    assert!(followed >= 50, "the links were found ({followed})");
+    assert_eq!(
+        anchor(" Check your own: Desafio 3 (`docker`)"),
+        "check-your-own-desafio-3-docker"
+    );
+    assert_eq!(
+        anchor("Confira o seu — não é só"),
+        "confira-o-seu--não-é-só"
+    );
+}
+
+/// Each challenge's README is a learning path a beginner follows to the end:
+/// it links its engineering notes, the troubleshooting page, and the
+/// challenges before and after it.
+#[test]
+fn every_challenge_links_its_notes_troubleshooting_and_neighbours() {
+    for n in 1..=5u32 {
+        let dir = e2e::repo_root().join(format!("desafio{n}"));
+        for (readme, notes, trouble) in [
+            (
+                "README.md",
+                "(ENGINEERING.md)",
+                "../docs/troubleshooting.md",
+            ),
+            (
+                "README.pt-BR.md",
+                "(ENGINEERING.pt-BR.md)",
+                "../docs/troubleshooting.pt-BR.md",
+            ),
+        ] {
+            let text = read(&dir.join(readme));
+            let shown = format!("desafio{n}/{readme}");
+            assert!(text.contains(notes), "{shown}: no link to its {notes}");
+            assert!(text.contains(trouble), "{shown}: no link to {trouble}");
+            for neighbour in [n - 1, n + 1].into_iter().filter(|m| (1..=5).contains(m)) {
+                assert!(
+                    text.contains(&format!("(../desafio{neighbour}/{readme})")),
+                    "{shown}: no link to Desafio {neighbour}"
+                );
+            }
+        }
     }
 }
 
@@ -166,18 +330,19 @@ fn every_compose_variable_is_in_env_example() {
 
 #[test]
 fn both_languages_show_the_same_commands_and_outputs() {
-    for dir in readme_dirs() {
-        let en: Vec<_> = blocks(&read(&dir.join("README.md")))
+    for (en_path, pt_path) in twins() {
+        let en: Vec<_> = blocks(&read(&en_path))
             .iter()
             .filter_map(comparable)
             .collect();
-        let pt: Vec<_> = blocks(&read(&dir.join("README.pt-BR.md")))
+        let pt: Vec<_> = blocks(&read(&pt_path))
             .iter()
             .filter_map(comparable)
             .collect();
-        assert_eq!(en.len(), pt.len(), "{}: number of blocks", dir.display());
+        let shown = en_path.display();
+        assert_eq!(en.len(), pt.len(), "{shown}: number of blocks");
         for (i, (a, b)) in en.iter().zip(&pt).enumerate() {
-            assert_eq!(a, b, "{}: block {} differs", dir.display(), i + 1);
+            assert_eq!(a, b, "{shown}: block {} differs", i + 1);
         }
     }
 }
@@ -260,9 +425,8 @@ fn mmdc() -> PathBuf {
 fn diagrams() -> Vec<(String, String)> {
     let root = e2e::repo_root();
     let mut out = Vec::new();
-    for dir in readme_dirs() {
-        for name in ["README.md", "README.pt-BR.md"] {
-            let path = dir.join(name);
+    for (en, pt) in twins() {
+        for path in [en, pt] {
             let shown = path
                 .strip_prefix(&root)
                 .unwrap_or(&path)
@@ -377,22 +541,38 @@ fn write_up_commands_of(n: u32) -> (Vec<String>, String) {
     (commands, e2e::readme::normalized(&text))
 }
 
-/// Each challenge's README has a table "From the write-up" ("Do relato" in
+/// Challenge `n`'s README and, if it has one, its engineering notes, in
+/// the language whose file suffix is `suffix` (`""` or `".pt-BR"`).
+fn challenge_docs(n: u32, suffix: &str) -> Vec<String> {
+    let dir = e2e::repo_root().join(format!("desafio{n}"));
+    ["README", "ENGINEERING"]
+        .iter()
+        .map(|stem| dir.join(format!("{stem}{suffix}.md")))
+        .filter(|path| path.exists())
+        .map(|path| read(&path))
+        .collect()
+}
+
+/// Each challenge's README or engineering notes have a table "From the write-up" ("Do relato" in
 /// Portuguese) with a row for every command and URL its write-ups show, and
 /// says either that it works as written or what to type instead; that
-/// command is one the README's walk-through runs (and so its output is
+/// command is one their walk-throughs run (and so its output is
 /// checked by `walkthroughs.rs`).
 #[test]
 fn every_write_up_command_has_a_row_the_walkthrough_runs() {
     use e2e::readme::{walkthrough_commands, write_up_rows};
     for n in 1..=5 {
-        let dir = e2e::repo_root().join(format!("desafio{n}"));
-        let en = read(&dir.join("README.md"));
-        let pt = read(&dir.join("README.pt-BR.md"));
-        let rows = write_up_rows(&en, "## From the write-up");
+        let (en, pt) = (challenge_docs(n, ""), challenge_docs(n, ".pt-BR"));
+        let rows: Vec<_> = en
+            .iter()
+            .flat_map(|doc| write_up_rows(doc, "## From the write-up"))
+            .collect();
+        let pt_rows: Vec<_> = pt
+            .iter()
+            .flat_map(|doc| write_up_rows(doc, "## Do relato"))
+            .collect();
         assert_eq!(
-            rows,
-            write_up_rows(&pt, "## Do relato"),
+            rows, pt_rows,
             "desafio{n}: the two languages' tables differ"
         );
         let (commands, text) = write_up_commands_of(n);
@@ -406,7 +586,10 @@ fn every_write_up_command_has_a_row_the_walkthrough_runs() {
                 "desafio{n}: the write-up's `{command}` has no row"
             );
         }
-        let run = walkthrough_commands(&en);
+        let run: Vec<String> = en
+            .iter()
+            .flat_map(|doc| walkthrough_commands(doc))
+            .collect();
         for row in &rows {
             assert!(
                 commands.contains(&row.write_up) || text.contains(&row.write_up),
@@ -445,12 +628,17 @@ fn every_write_up_output_has_a_row_that_is_checked() {
     use e2e::readme::{output_rows, shows, steps, write_up_outputs};
     let mut seen = 0;
     for n in 1..=5 {
-        let dir = e2e::repo_root().join(format!("desafio{n}"));
-        let en = read(&dir.join("README.md"));
-        let rows = output_rows(&en, "## The write-up's outputs");
+        let (en, pt) = (challenge_docs(n, ""), challenge_docs(n, ".pt-BR"));
+        let rows: Vec<_> = en
+            .iter()
+            .flat_map(|doc| output_rows(doc, "## The write-up's outputs"))
+            .collect();
+        let pt_rows: Vec<_> = pt
+            .iter()
+            .flat_map(|doc| output_rows(doc, "## Saídas do relato"))
+            .collect();
         assert_eq!(
-            rows,
-            output_rows(&read(&dir.join("README.pt-BR.md")), "## Saídas do relato"),
+            rows, pt_rows,
             "desafio{n}: the two languages' tables differ"
         );
         let outputs = write_up_outputs(&write_up_text_of(n));
@@ -460,7 +648,11 @@ fn every_write_up_output_has_a_row_that_is_checked() {
                 "desafio{n}: the write-up's output `{output}` has no row"
             );
         }
-        let shown: Vec<String> = steps(&en).into_iter().flat_map(|s| s.expected).collect();
+        let shown: Vec<String> = en
+            .iter()
+            .flat_map(|doc| steps(doc))
+            .flat_map(|s| s.expected)
+            .collect();
         for row in &rows {
             assert!(
                 outputs.iter().any(|output| shows(output, &row.write_up)),

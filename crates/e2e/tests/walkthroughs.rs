@@ -1,6 +1,6 @@
-//! The READMEs' walk-throughs, run command by command against the real
-//! stacks, their shown output compared with what comes back (see
-//! `e2e::readme`). The Portuguese READMEs hold the same blocks (checked in
+//! The READMEs' walk-throughs, and then those of the challenges'
+//! engineering notes, run command by command against the real stacks, their
+//! shown output compared with what comes back (see `e2e::readme`). The Portuguese READMEs hold the same blocks (checked in
 //! `readmes.rs`), so this checks both languages.
 
 use e2e::{readme::run_walkthrough, serial, Cleanup, Stack};
@@ -16,7 +16,7 @@ fn desafio1_readme_walkthrough_holds() {
         .network("desafio1-net")
         .sweep();
     let _stack_cleanup = DropStack("desafio1");
-    run_walkthrough("desafio1/README.md");
+    walk("desafio1");
 }
 
 #[test]
@@ -27,7 +27,7 @@ fn desafio2_readme_walkthrough_holds() {
         .container("d2-db")
         .volume("desafio2-volume")
         .sweep();
-    run_walkthrough("desafio2/README.md");
+    walk("desafio2");
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn desafio3_readme_walkthrough_holds() {
         .volume("pgdata")
         .sweep();
     let _stack_cleanup = DropStack("desafio3");
-    run_walkthrough("desafio3/README.md");
+    walk("desafio3");
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn desafio4_readme_walkthrough_holds() {
     let _serial = serial();
     drop(Stack::new("desafio4"));
     let _stack_cleanup = DropStack("desafio4");
-    run_walkthrough("desafio4/README.md");
+    walk("desafio4");
 }
 
 #[test]
@@ -59,7 +59,17 @@ fn desafio5_readme_walkthrough_holds() {
     let _serial = serial();
     drop(Stack::new("desafio5"));
     let _stack_cleanup = DropStack("desafio5");
-    run_walkthrough("desafio5/README.md");
+    walk("desafio5");
+}
+
+/// Runs the challenge's README, then its `ENGINEERING.md` if it has one:
+/// each starts from the challenge's folder and leaves its stack down.
+fn walk(challenge: &str) {
+    run_walkthrough(&format!("{challenge}/README.md"));
+    let notes = format!("{challenge}/ENGINEERING.md");
+    if e2e::repo_root().join(&notes).exists() {
+        run_walkthrough(&notes);
+    }
 }
 
 /// Brings the challenge's stack down at the end even if a step failed.
