@@ -14,7 +14,8 @@ async fn main() -> ExitCode {
             env.or("WEB_URL", "http://web:5000".to_owned())?,
             env.duration_or("INTERVAL", Duration::from_secs(15))?,
             env.duration_or("TIMEOUT", Duration::from_secs(5))?,
-            env.optional::<u64>("COUNT")?,
+            // Unset: rounds until stopped.
+            env.or("COUNT", u64::MAX)?,
         ))
     })();
     let (base, interval, timeout, count) = match settings {
@@ -48,7 +49,7 @@ async fn main() -> ExitCode {
             for path in PATHS {
                 println!("  {}", describe(path, &get(&client, &base, path).await));
             }
-            if count.is_some_and(|count| round >= count) {
+            if round >= count {
                 break;
             }
         }
