@@ -11,7 +11,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{broken_copy, check, outcomes, report};
+use common::{broken_copy, check, failed, report, DESAFIO4_REWORDED};
 use e2e::{serial, Stack};
 use serde_json::Value;
 
@@ -19,20 +19,6 @@ use serde_json::Value;
 fn graded(challenge: &str) -> (Value, Option<i32>) {
     let run = check(&[challenge, "--json"]);
     (report(&run), run.code())
-}
-
-/// `(requirement, points)` of every outcome that did not pass.
-fn failed(report: &Value) -> Vec<(String, u64)> {
-    outcomes(report)
-        .into_iter()
-        .filter(|o| o["passed"] != true)
-        .map(|o| {
-            (
-                o["requirement"].as_str().unwrap().to_owned(),
-                o["points"].as_u64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// The Flask stack of `challenge` in `flask` (bench/flask or a broken copy
@@ -108,15 +94,8 @@ fn desafio3_a_cache_never_invalidated_on_update_costs_the_invalidation_points() 
 
 #[test]
 fn desafio4_a_reworded_sentence_costs_the_sentence_point() {
-    loses_exactly(
-        "4",
-        (
-            "desafio4/service_b.py",
-            "Usuário {u['nome']}",
-            "Usuario {u['nome']}",
-        ),
-        "service B turns each of A's users into the write-up's sentence",
-    );
+    let (reworded, sentence) = DESAFIO4_REWORDED;
+    loses_exactly("4", reworded, sentence);
 }
 
 #[test]

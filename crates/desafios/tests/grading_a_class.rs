@@ -12,7 +12,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{copy_dir, outcomes, plant};
+use common::{copy_dir, failed, plant, DESAFIO4_REWORDED};
 use e2e::{docker, run_in, serial, Stack};
 use serde_json::Value;
 
@@ -20,12 +20,8 @@ use serde_json::Value;
 const MARKER: &str = "<!-- grading loop:";
 
 /// The planted break of `bruno`, and the requirement it costs.
-const REWORDED: (&str, &str, &str) = (
-    "desafio4/service_b.py",
-    "Usuário {u['nome']}",
-    "Usuario {u['nome']}",
-);
-const SENTENCE: &str = "service B turns each of A's users into the write-up's sentence";
+const REWORDED: common::Break = DESAFIO4_REWORDED.0;
+const SENTENCE: &str = DESAFIO4_REWORDED.1;
 
 /// The lines of the first fenced block tagged `lang` after `MARKER`.
 fn block_after_marker(page: &str, lang: &str) -> String {
@@ -118,15 +114,14 @@ fn the_pages_loop_grades_a_class_into_a_csv() {
     assert_eq!(csv, shown, "the CSV {page} shows");
 
     // What the loop kept for the teacher to send back names the failure.
-    let failed = |dir: &Path| -> Vec<String> {
+    let failed_in = |dir: &Path| -> Vec<String> {
         let text = std::fs::read_to_string(dir.join("check.json")).unwrap();
         let report: Value = serde_json::from_str(&text).unwrap();
-        outcomes(&report)
+        failed(&report)
             .into_iter()
-            .filter(|o| o["passed"] != true)
-            .map(|o| o["requirement"].as_str().unwrap().to_owned())
+            .map(|(requirement, _)| requirement)
             .collect()
     };
-    assert_eq!(failed(&ana), Vec::<String>::new());
-    assert_eq!(failed(&bruno), [SENTENCE]);
+    assert_eq!(failed_in(&ana), Vec::<String>::new());
+    assert_eq!(failed_in(&bruno), [SENTENCE]);
 }

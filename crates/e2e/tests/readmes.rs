@@ -168,32 +168,30 @@ fn anchor(heading: &str) -> String {
         .collect()
 }
 
-/// The anchors of `markdown`'s headings (outside code blocks).
-fn anchors(markdown: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+/// The lines of `markdown` outside its fenced code blocks.
+fn prose_lines(markdown: &str) -> impl Iterator<Item = &str> {
     let mut fenced = false;
-    for line in markdown.lines() {
+    markdown.lines().filter(move |line| {
         if line.trim_start().starts_with("```") {
             fenced = !fenced;
-        } else if !fenced && line.starts_with('#') {
-            out.insert(anchor(line.trim_start_matches('#')));
+            return false;
         }
-    }
-    out
+        !fenced
+    })
+}
+
+/// The anchors of `markdown`'s headings (outside code blocks).
+fn anchors(markdown: &str) -> BTreeSet<String> {
+    prose_lines(markdown)
+        .filter(|line| line.starts_with('#'))
+        .map(|line| anchor(line.trim_start_matches('#')))
+        .collect()
 }
 
 /// The targets of `markdown`'s inline links `[text](target)`, outside code.
 fn link_targets(markdown: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut fenced = false;
-    for line in markdown.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        if fenced {
-            continue;
-        }
+    for line in prose_lines(markdown) {
         let mut rest = line;
         while let Some(at) = rest.find("](") {
             let after = &rest[at + 2..];
@@ -553,6 +551,28 @@ fn challenge_docs(n: u32, suffix: &str) -> Vec<String> {
         .collect()
 }
 
+/// The rows of challenge `n`'s table under `headings` (English, then
+/// Portuguese), from its README and engineering notes, which must be the
+/// same in both languages.
+fn rows_in_both<R>(n: u32, headings: (&str, &str), rows: impl Fn(&str, &str) -> Vec<R>) -> Vec<R>
+where
+    R: PartialEq + std::fmt::Debug,
+{
+    let of = |suffix: &str, heading: &str| -> Vec<R> {
+        challenge_docs(n, suffix)
+            .iter()
+            .flat_map(|doc| rows(doc, heading))
+            .collect()
+    };
+    let en = of("", headings.0);
+    assert_eq!(
+        en,
+        of(".pt-BR", headings.1),
+        "desafio{n}: the two languages' tables differ"
+    );
+    en
+}
+
 /// Each challenge's README or engineering notes have a table "From the write-up" ("Do relato" in
 /// Portuguese) with a row for every command and URL its write-ups show, and
 /// says either that it works as written or what to type instead; that
@@ -562,19 +582,8 @@ fn challenge_docs(n: u32, suffix: &str) -> Vec<String> {
 fn every_write_up_command_has_a_row_the_walkthrough_runs() {
     use e2e::readme::{walkthrough_commands, write_up_rows};
     for n in 1..=5 {
-        let (en, pt) = (challenge_docs(n, ""), challenge_docs(n, ".pt-BR"));
-        let rows: Vec<_> = en
-            .iter()
-            .flat_map(|doc| write_up_rows(doc, "## From the write-up"))
-            .collect();
-        let pt_rows: Vec<_> = pt
-            .iter()
-            .flat_map(|doc| write_up_rows(doc, "## Do relato"))
-            .collect();
-        assert_eq!(
-            rows, pt_rows,
-            "desafio{n}: the two languages' tables differ"
-        );
+        let rows = rows_in_both(n, ("## From the write-up", "## Do relato"), write_up_rows);
+        let en = challenge_docs(n, "");
         let (commands, text) = write_up_commands_of(n);
         assert!(
             !commands.is_empty(),
@@ -628,19 +637,9 @@ fn every_write_up_output_has_a_row_that_is_checked() {
     use e2e::readme::{output_rows, shows, steps, write_up_outputs};
     let mut seen = 0;
     for n in 1..=5 {
-        let (en, pt) = (challenge_docs(n, ""), challenge_docs(n, ".pt-BR"));
-        let rows: Vec<_> = en
-            .iter()
-            .flat_map(|doc| output_rows(doc, "## The write-up's outputs"))
-            .collect();
-        let pt_rows: Vec<_> = pt
-            .iter()
-            .flat_map(|doc| output_rows(doc, "## Saídas do relato"))
-            .collect();
-        assert_eq!(
-            rows, pt_rows,
-            "desafio{n}: the two languages' tables differ"
-        );
+        let headings = ("## The write-up's outputs", "## Saídas do relato");
+        let rows = rows_in_both(n, headings, output_rows);
+        let en = challenge_docs(n, "");
         let outputs = write_up_outputs(&write_up_text_of(n));
         for output in &outputs {
             assert!(

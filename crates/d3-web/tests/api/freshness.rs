@@ -320,23 +320,36 @@ async fn pending_rows(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-/// Redis away for replica A only, while replica B keeps trusting it with
-/// the user cached: A's write is acknowledged only once the old copy is
-/// gone (here B's sweep dropped it), so B's very next read is the new one.
-#[tokio::test]
-async fn a_write_whose_replica_lost_redis_is_not_served_old_by_another() {
+/// Two replicas of one service on a fresh database, and the path of a user
+/// cached through the second.
+async fn two_replicas_with_a_cached_user() -> (Replica, Replica, String) {
     let database = fresh_database().await;
     let prefix = fresh_prefix();
     let a = replica(&database, &prefix).await;
     let b = replica(&database, &prefix).await;
     let path = cached_user(&b.app).await;
+    (a, b, path)
+}
+
+/// Renames the user at `path` through `app`, which must acknowledge it;
+/// returns how long the acknowledgement took.
+async fn acknowledged_rename(app: &TestApp, path: &str) -> Duration {
+    let start = Instant::now();
+    let put = app.put(path, json!({"name": "Ana B"})).await;
+    assert_eq!(put.status, 200, "the write is acknowledged: {}", put.body);
+    start.elapsed()
+}
+
+/// Redis away for replica A only, while replica B keeps trusting it with
+/// the user cached: A's write is acknowledged only once the old copy is
+/// gone (here B's sweep dropped it), so B's very next read is the new one.
+#[tokio::test]
+async fn a_write_whose_replica_lost_redis_is_not_served_old_by_another() {
+    let (a, b, path) = two_replicas_with_a_cached_user().await;
     let bound = a.app.state.cache.invalidation_bound();
 
     a.redis.stop();
-    let start = Instant::now();
-    let put = a.app.put(&path, json!({"name": "Ana B"})).await;
-    let took = start.elapsed();
-    assert_eq!(put.status, 200, "the write is acknowledged: {}", put.body);
+    let took = acknowledged_rename(&a.app, &path).await;
     let read = b.app.get(&path).await.json();
     assert_eq!(
         read["name"], "Ana B",
@@ -376,11 +389,7 @@ async fn a_write_whose_replica_lost_redis_is_not_served_old_by_another() {
 /// no replica serves the old copy once Redis is back.
 #[tokio::test]
 async fn an_invalidation_redis_missed_reaches_the_other_replica() {
-    let database = fresh_database().await;
-    let prefix = fresh_prefix();
-    let a = replica(&database, &prefix).await;
-    let b = replica(&database, &prefix).await;
-    let path = cached_user(&b.app).await;
+    let (a, b, path) = two_replicas_with_a_cached_user().await;
     let bound = a.app.state.cache.invalidation_bound();
 
     a.redis.stop();
@@ -391,10 +400,7 @@ async fn an_invalidation_redis_missed_reaches_the_other_replica() {
         || async { !b.app.state.cache.is_trusted() },
     )
     .await;
-    let start = Instant::now();
-    let put = a.app.put(&path, json!({"name": "Ana B"})).await;
-    let took = start.elapsed();
-    assert_eq!(put.status, 200, "the write is acknowledged: {}", put.body);
+    let took = acknowledged_rename(&a.app, &path).await;
     println!(
         "freshness: Redis away for every replica: PUT acknowledged in {took:?} (bound {bound:?})"
     );
@@ -421,8 +427,7 @@ async fn an_invalidation_redis_missed_reaches_a_replica_started_later() {
     let path = cached_user(&a.app).await;
 
     a.redis.stop();
-    let put = a.app.put(&path, json!({"name": "Ana B"})).await;
-    assert_eq!(put.status, 200, "the write is acknowledged: {}", put.body);
+    acknowledged_rename(&a.app, &path).await;
 
     // The restart case: a replica that was not there when the write failed.
     let c = replica(&database, &prefix).await;

@@ -37,6 +37,34 @@ pub fn outcomes(report: &Value) -> Vec<&Value> {
         .collect()
 }
 
+/// `(requirement, points)` of every outcome of `report` that did not pass.
+pub fn failed(report: &Value) -> Vec<(String, u64)> {
+    outcomes(report)
+        .into_iter()
+        .filter(|o| o["passed"] != true)
+        .map(|o| {
+            (
+                o["requirement"].as_str().unwrap().to_owned(),
+                o["points"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A planted break: in `file` (under `bench/flask`), `from` becomes `to`.
+pub type Break = (&'static str, &'static str, &'static str);
+
+/// Desafio 4's service B with its sentence reworded, and the one
+/// requirement that costs.
+pub const DESAFIO4_REWORDED: (Break, &str) = (
+    (
+        "desafio4/service_b.py",
+        "Usuário {u['nome']}",
+        "Usuario {u['nome']}",
+    ),
+    "service B turns each of A's users into the write-up's sentence",
+);
+
 /// `bench/flask` copied into a temporary folder, with the first `from` in
 /// `file` (relative to it) replaced by `to`: the planted break. The folder
 /// lives as long as the returned guard.
