@@ -21,6 +21,8 @@ use serde_json::Value;
 /// What `image:` names when nothing is set: the workflow's registry.
 const PUBLISHED: &str = "ghcr.io/desafios-docker/desafios-rust";
 
+const CHALLENGES: [&str; 5] = ["desafio1", "desafio2", "desafio3", "desafio4", "desafio5"];
+
 /// The images a challenge builds (services with a `build:` section), as its
 /// compose file names them with the environment `env`.
 /// (Only reads the file: a `Stack` would take the challenge down.)
@@ -59,7 +61,7 @@ fn built_images(challenge: &str, env: &[(&str, &str)]) -> Vec<(String, String)> 
 #[test]
 fn compose_files_name_the_published_image_of_this_version() {
     let version = env!("CARGO_PKG_VERSION");
-    for challenge in ["desafio1", "desafio2", "desafio3", "desafio4", "desafio5"] {
+    for challenge in CHALLENGES {
         let images = built_images(challenge, &[]);
         assert!(!images.is_empty(), "{challenge} builds no image");
         for (image, short) in images {
@@ -115,7 +117,7 @@ impl Registry {
             &config,
             format!(
                 "version: 0.1\n\
-                                  storage: {{filesystem: {{rootdirectory: {}}}}}\n\
+                 storage: {{filesystem: {{rootdirectory: {}}}}}\n\
                  http: {{addr: \"127.0.0.1:{port}\"}}\n",
                 storage.path().join("data").display()
             ),
@@ -191,7 +193,7 @@ fn pushed_images_are_pulled_and_started_without_a_build() {
         ("DESAFIOS_REGISTRY", repository.as_str()),
         ("DESAFIOS_TAG", "registry-test"),
     ];
-    for challenge in ["desafio1", "desafio2", "desafio3", "desafio4", "desafio5"] {
+    for challenge in CHALLENGES {
         let mut stack = Stack::new(challenge);
         for (key, value) in env {
             stack = stack.env(key, value);
