@@ -10,6 +10,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use kit::{ApiError, Json};
 use serde::Serialize;
+use sqlx::{postgres::PgRow, FromRow, Row};
 
 use crate::{error::DbError, validate, AppState};
 
@@ -18,18 +19,38 @@ pub const VISITS_KEY: &str = "contador";
 /// `/log` shows the latest accesses, at most this many.
 const LOG_LIMIT: i64 = 100;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Aluno {
     pub id: i32,
     pub nome: String,
     pub curso: String,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize)]
 pub struct Acesso {
     pub id: i32,
     pub mensagem: String,
     pub data_hora: DateTime<Utc>,
+}
+
+impl FromRow<'_, PgRow> for Aluno {
+    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            nome: row.try_get("nome")?,
+            curso: row.try_get("curso")?,
+        })
+    }
+}
+
+impl FromRow<'_, PgRow> for Acesso {
+    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            mensagem: row.try_get("mensagem")?,
+            data_hora: row.try_get("data_hora")?,
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -9,6 +9,7 @@
 
 use std::{
     future::Future,
+    pin::Pin,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc,
@@ -16,11 +17,53 @@ use std::{
     time::Duration,
 };
 
-use sqlx::{postgres::PgPoolOptions, PgPool};
+use sqlx::{
+    error::BoxDynError,
+    migrate::{Migration, MigrationSource, MigrationType, Migrator},
+    postgres::PgPoolOptions,
+    PgPool,
+};
 
 use crate::{backoff::Backoff, error::DbError};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The schema: the files of `migrations/`, in order, compiled into the
+/// binary as `sqlx::migrate!` would embed them. Neither that macro nor
+/// sqlx's derives are used (the row types implement `FromRow` themselves):
+/// sqlx's macros compile sqlx a second time, for the machine that builds,
+/// about 20 s of this challenge's first build on 2 cores. A test checks
+/// this list against the folder.
+const SCHEMA: [(i64, &str, &str); 2] = [
+    (
+        1,
+        "schema and seed",
+        include_str!("../migrations/0001_schema_and_seed.sql"),
+    ),
+    (
+        2,
+        "cache pendente",
+        include_str!("../migrations/0002_cache_pendente.sql"),
+    ),
+];
+
+/// [`SCHEMA`] as sqlx's migrator reads a folder: the same versions and
+/// checksums, so a database migrated by either accepts the other.
+#[derive(Debug)]
+struct Schema;
+
+impl MigrationSource<'static> for Schema {
+    fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send>> {
+        let migrations = SCHEMA.map(|(version, description, sql)| {
+            Migration::new(
+                version,
+                description.into(),
+                MigrationType::Simple,
+                sql.into(),
+                false,
+            )
+        });
+        Box::pin(std::future::ready(Ok(migrations.into())))
+    }
+}
 
 /// The database handle every handler shares.
 #[derive(Debug, Clone)]
@@ -53,8 +96,16 @@ impl Database {
         let db = self.clone();
         tokio::spawn(async move {
             let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+            let migrator = match Migrator::new(Schema).await {
+                Ok(migrator) => migrator,
+                // Only a malformed SCHEMA gets here, and its test catches that.
+                Err(e) => {
+                    tracing::error!("esquema inválido: {e}");
+                    return;
+                }
+            };
             loop {
-                match MIGRATOR.run(&db.pool).await {
+                match migrator.run(&db.pool).await {
                     Ok(()) => {
                         db.ready.store(true, Ordering::Release);
                         tracing::info!("PostgreSQL conectado; esquema pronto");
@@ -113,5 +164,36 @@ impl Database {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SCHEMA;
+
+    /// `SCHEMA` names every file of `migrations/` as sqlx would read it
+    /// (`<version>_<description>.sql`), in order, with its exact contents.
+    #[test]
+    fn schema_is_the_migrations_folder() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        let listed: Vec<_> = SCHEMA
+            .iter()
+            .map(|&(version, description, sql)| (version, description.to_owned(), sql.to_owned()))
+            .collect();
+        let on_disk: Vec<_> = files
+            .iter()
+            .map(|path| {
+                let name = path.file_stem().unwrap().to_str().unwrap();
+                let (version, description) = name.split_once('_').unwrap();
+                let sql = std::fs::read_to_string(path).unwrap();
+                (version.parse().unwrap(), description.replace('_', " "), sql)
+            })
+            .collect();
+        assert_eq!(listed, on_disk);
     }
 }

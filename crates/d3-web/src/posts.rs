@@ -10,6 +10,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use kit::{ApiError, Json};
 use serde::{Deserialize, Serialize};
+use sqlx::{postgres::PgRow, FromRow, Row};
 
 use crate::{cache::Fonte, error::DbError, validate, AppState};
 
@@ -18,13 +19,25 @@ pub const CACHE_KEY: &str = "posts_cache";
 /// The lists return the newest posts, at most this many.
 const LIST_LIMIT: i64 = 100;
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Post {
     pub id: i32,
     pub titulo: String,
     pub conteudo: String,
     pub autor: String,
     pub data_criacao: DateTime<Utc>,
+}
+
+impl FromRow<'_, PgRow> for Post {
+    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            titulo: row.try_get("titulo")?,
+            conteudo: row.try_get("conteudo")?,
+            autor: row.try_get("autor")?,
+            data_criacao: row.try_get("data_criacao")?,
+        })
+    }
 }
 
 /// The body of `POST /api/posts`. Fields are optional here so that a

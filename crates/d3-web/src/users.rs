@@ -12,6 +12,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use kit::{ApiError, Json};
 use serde::{Deserialize, Serialize};
+use sqlx::{postgres::PgRow, FromRow, Row};
 
 use crate::{cache::Fonte, error::DbError, validate, AppState};
 
@@ -24,12 +25,23 @@ pub fn user_key(id: i32) -> String {
     format!("user_{id}")
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     pub id: i32,
     pub name: String,
     pub email: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl FromRow<'_, PgRow> for User {
+    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -27,14 +27,10 @@ pub async fn run<F>(name: &str, launch: F) -> ExitCode
 where
     F: Future<Output = Result<Launch, StartError>>,
 {
-    // Held to the end: dropping it flushes the last log lines.
-    let _logs = match crate::telemetry::init() {
-        Ok(guard) => guard,
-        Err(e) => {
-            eprintln!("{name}: logging set-up failed: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    if let Err(e) = crate::telemetry::init() {
+        eprintln!("{name}: logging set-up failed: {e}");
+        return ExitCode::FAILURE;
+    }
     match launch_and_serve(name, launch).await {
         Ok(()) => {
             tracing::info!("{name} parado");

@@ -2,8 +2,7 @@
 //! `print`s (`[2025-01-01 12:00:00] Requisição #1 recebida`), so that
 //! `docker logs` of both tell the same story, or tracing-subscriber's JSON
 //! lines with `LOG_FORMAT=json`. `RUST_LOG` filters as usual (default
-//! `info`). A background thread writes them, so a request never waits on
-//! stdout.
+//! `info`). Each line goes straight to stdout, where `docker logs` reads it.
 
 use std::fmt;
 
@@ -18,23 +17,16 @@ use tracing_subscriber::{
     util::SubscriberInitExt,
 };
 
-/// Keeps the log writer alive; dropping it flushes the remaining lines.
-pub type Guard = tracing_appender::non_blocking::WorkerGuard;
-
 /// Installs the global subscriber (an error, not a panic, if one already is).
-/// Call it first thing in `main`, and hold the guard until the end.
-pub fn init() -> Result<Guard, Box<dyn std::error::Error + Send + Sync>> {
+/// Call it first thing in `main`.
+pub fn init() -> Result<(), tracing_subscriber::util::TryInitError> {
     // Colours only on a terminal: `docker logs` would show the escape codes.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    // Not lossy: under a burst, requests wait rather than lose lines a learner
-    // may look for (the queue is allocated whole, so it is short). Buffered:
-    // the writer thread flushes once the queue is empty, not once a line.
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(1024)
-        .lossy(false)
-        .finish(std::io::BufWriter::new(std::io::stdout()));
-    dispatch(&Env::process(), ansi, writer).try_init()?;
-    Ok(guard)
+    // Written as it happens, one line at a time, nothing queued: a line a
+    // learner looks for is never lost, nor left in a buffer when the process
+    // stops. (A writer thread would only move the wait: with a queue that may
+    // not drop lines, a full pipe blocks requests all the same.)
+    dispatch(&Env::process(), ansi, std::io::stdout).try_init()
 }
 
 /// What `init` installs: readable lines to `writer` (JSON if `LOG_FORMAT` is
