@@ -69,7 +69,7 @@ pids+=($!); bare_pid=$!
 server_url="http://127.0.0.1:$SERVER_PORT/" bare_url="http://127.0.0.1:$BARE_PORT/"
 wait_ready "http://127.0.0.1:$SERVER_PORT/health"
 wait_ready "$bare_url"
-s_idle=$(kib "$server_pid" VmRSS)
+s_idle=$(kib "$server_pid" VmRSS) b_idle=$(kib "$bare_pid" VmRSS)
 
 # The machine's speed drifts by more than the difference measured here, so
 # the two servers take turns ($ROUNDS rounds, after one warm-up each) and
@@ -81,14 +81,14 @@ for _ in $(seq 1 "$ROUNDS"); do
   run d1-server "$server_url"; s_all+=" $RPS"; s_p50s+=" $P50"; s_p99s+=" $P99"
   run bare-axum "$bare_url"; b_all+=" $RPS"; b_p50s+=" $P50"; b_p99s+=" $P99"
 done
-s_peak=$(kib "$server_pid" VmHWM)
+s_peak=$(kib "$server_pid" VmHWM) b_peak=$(kib "$bare_pid" VmHWM)
 s_rps=$(median <<<"$s_all") b_rps=$(median <<<"$b_all")
 # The round that gave the median throughput gives its latencies.
 pick() { awk -v m="$1" -v all="$2" -v lat="$3" 'BEGIN {n=split(all,a," "); split(lat,l," "); for (i=1;i<=n;i++) if (a[i]==m) {print l[i]; exit}}'; }
 s_p50=$(pick "$s_rps" "$s_all" "$s_p50s") s_p99=$(pick "$s_rps" "$s_all" "$s_p99s")
 b_p50=$(pick "$b_rps" "$b_all" "$b_p50s") b_p99=$(pick "$b_rps" "$b_all" "$b_p99s")
 printf 'd1-server  median %s req/s   RSS idle %s KiB, peak %s KiB\n' "$s_rps" "$s_idle" "$s_peak"
-printf 'bare-axum  median %s req/s\n' "$b_rps"
+printf 'bare-axum  median %s req/s   RSS idle %s KiB, peak %s KiB\n' "$b_rps" "$b_idle" "$b_peak"
 ratio=$(awk -v a="$s_rps" -v b="$b_rps" 'BEGIN {printf "%.2f", a/b}')
 echo "d1-server / bare axum throughput (medians): ${ratio}x"
 verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.8) ? "met" : "not met"}')
@@ -152,7 +152,7 @@ cat >bench/results/desafio1.json <<JSON
   "load_average_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)",
   "load": {"tool": "wrk", "threads": $THREADS, "connections": $CONNECTIONS, "duration": "$DURATION", "rounds": $ROUNDS, "pinned": "${on_server:+server CPU 0, wrk CPU 1}"},
   "d1_server": {"rps": $s_rps, "rounds_rps": [$(tr -s ' ' ',' <<<"${s_all# }")], "p50": "$s_p50", "p99": "$s_p99", "rss_idle_kib": $s_idle, "rss_peak_kib": $s_peak},
-  "bare_axum": {"rps": $b_rps, "rounds_rps": [$(tr -s ' ' ',' <<<"${b_all# }")], "p50": "$b_p50", "p99": "$b_p99"},
+  "bare_axum": {"rps": $b_rps, "rounds_rps": [$(tr -s ' ' ',' <<<"${b_all# }")], "p50": "$b_p50", "p99": "$b_p99", "rss_idle_kib": $b_idle, "rss_peak_kib": $b_peak},
   "throughput_ratio": $ratio,
   "cold_build_s": $cold,
   "rebuild_one_line_s": $rebuild,
