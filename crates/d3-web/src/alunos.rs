@@ -10,9 +10,8 @@ use axum::{
 use chrono::{DateTime, Utc};
 use kit::{ApiError, Json};
 use serde::Serialize;
-use sqlx::{postgres::PgRow, FromRow, Row};
 
-use crate::{error::DbError, validate, AppState};
+use crate::{db::from_row, error::DbError, validate, AppState};
 
 /// The Redis counter of visits to `/`, under write-up 001's key.
 pub const VISITS_KEY: &str = "contador";
@@ -33,25 +32,12 @@ pub struct Acesso {
     pub data_hora: DateTime<Utc>,
 }
 
-impl FromRow<'_, PgRow> for Aluno {
-    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            id: row.try_get("id")?,
-            nome: row.try_get("nome")?,
-            curso: row.try_get("curso")?,
-        })
-    }
-}
-
-impl FromRow<'_, PgRow> for Acesso {
-    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            id: row.try_get("id")?,
-            mensagem: row.try_get("mensagem")?,
-            data_hora: row.try_get("data_hora")?,
-        })
-    }
-}
+from_row!(Aluno { id, nome, curso });
+from_row!(Acesso {
+    id,
+    mensagem,
+    data_hora
+});
 
 #[derive(Debug, Serialize)]
 pub struct Alunos {

@@ -28,7 +28,7 @@ use crate::{backoff::Backoff, error::DbError};
 
 /// The schema: the files of `migrations/`, in order, compiled into the
 /// binary as `sqlx::migrate!` would embed them. Neither that macro nor
-/// sqlx's derives are used (the row types implement `FromRow` themselves):
+/// sqlx's derives are used (the row types get `FromRow` from `from_row!`):
 /// sqlx's macros compile sqlx a second time, for the machine that builds,
 /// about 20 s of this challenge's first build on 2 cores. A test checks
 /// this list against the folder.
@@ -44,6 +44,23 @@ const SCHEMA: [(i64, &str, &str); 2] = [
         include_str!("../migrations/0002_cache_pendente.sql"),
     ),
 ];
+
+/// `impl FromRow` for a row type whose fields are named as its columns,
+/// as `#[derive(sqlx::FromRow)]` would write it (see [`SCHEMA`] for why the
+/// derive is not used): `from_row!(Aluno { id, nome, curso });`.
+macro_rules! from_row {
+    ($row_type:ident { $($column:ident),+ $(,)? }) => {
+        impl sqlx::FromRow<'_, sqlx::postgres::PgRow> for $row_type {
+            fn from_row(row: &sqlx::postgres::PgRow) -> sqlx::Result<Self> {
+                use sqlx::Row;
+                Ok(Self {
+                    $($column: row.try_get(stringify!($column))?),+
+                })
+            }
+        }
+    };
+}
+pub(crate) use from_row;
 
 /// [`SCHEMA`] as sqlx's migrator reads a folder: the same versions and
 /// checksums, so a database migrated by either accepts the other.

@@ -10,9 +10,8 @@ use axum::{
 use chrono::{DateTime, Utc};
 use kit::{ApiError, Json};
 use serde::{Deserialize, Serialize};
-use sqlx::{postgres::PgRow, FromRow, Row};
 
-use crate::{cache::Fonte, error::DbError, validate, AppState};
+use crate::{cache::Fonte, db::from_row, error::DbError, validate, AppState};
 
 /// The Redis key of the cached list, as write-up 002 names it.
 pub const CACHE_KEY: &str = "posts_cache";
@@ -28,17 +27,13 @@ pub struct Post {
     pub data_criacao: DateTime<Utc>,
 }
 
-impl FromRow<'_, PgRow> for Post {
-    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            id: row.try_get("id")?,
-            titulo: row.try_get("titulo")?,
-            conteudo: row.try_get("conteudo")?,
-            autor: row.try_get("autor")?,
-            data_criacao: row.try_get("data_criacao")?,
-        })
-    }
-}
+from_row!(Post {
+    id,
+    titulo,
+    conteudo,
+    autor,
+    data_criacao
+});
 
 /// The body of `POST /api/posts`. Fields are optional here so that a
 /// missing one gets our message, not serde's.

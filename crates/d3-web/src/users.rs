@@ -12,9 +12,8 @@ use axum::{
 use chrono::{DateTime, Utc};
 use kit::{ApiError, Json};
 use serde::{Deserialize, Serialize};
-use sqlx::{postgres::PgRow, FromRow, Row};
 
-use crate::{cache::Fonte, error::DbError, validate, AppState};
+use crate::{cache::Fonte, db::from_row, error::DbError, validate, AppState};
 
 /// The cached list's key, as write-up 004 names it.
 pub const LIST_KEY: &str = "users_list";
@@ -33,16 +32,12 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-impl FromRow<'_, PgRow> for User {
-    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
-        Ok(Self {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            email: row.try_get("email")?,
-            created_at: row.try_get("created_at")?,
-        })
-    }
-}
+from_row!(User {
+    id,
+    name,
+    email,
+    created_at
+});
 
 #[derive(Debug, Deserialize)]
 pub struct UserInput {
