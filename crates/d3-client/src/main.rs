@@ -25,11 +25,17 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let timeouts = kit::http_client::Timeouts {
-        connect: timeout,
-        total: timeout,
-    };
-    let client = match kit::http_client::build("d3-client", timeouts) {
+    // reqwest's defaults wait for ever; every attempt here is bounded.
+    let client = reqwest::Client::builder()
+        .user_agent("d3-client")
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .pool_idle_timeout(kit::server::POOL_IDLE)
+        // Not through a proxy Docker may pass in from the host's settings:
+        // the call stays on the compose network.
+        .no_proxy()
+        .build();
+    let client = match client {
         Ok(client) => client,
         Err(e) => {
             eprintln!("d3-client: cannot build the HTTP client: {e}");

@@ -50,12 +50,19 @@ struct Upstream {
 
 /// The page, `/health`, and the proxy for everything else.
 pub fn app(config: &Config) -> Result<Router, reqwest::Error> {
-    let timeouts = kit::http_client::Timeouts {
-        connect: config.timeout,
-        total: config.timeout,
-    };
+    // reqwest's defaults wait for ever: a slow API would hang the page's
+    // requests with it, so both the connection and the answer are bounded.
+    let client = reqwest::Client::builder()
+        .user_agent("d3-page")
+        .connect_timeout(config.timeout)
+        .timeout(config.timeout)
+        .pool_idle_timeout(kit::server::POOL_IDLE)
+        // Not through a proxy Docker may pass in from the host's settings:
+        // the call stays on the compose network.
+        .no_proxy()
+        .build()?;
     let upstream = Upstream {
-        client: kit::http_client::build("d3-page", timeouts)?,
+        client,
         base: config.web_url.clone(),
     };
     let routes = Router::new()

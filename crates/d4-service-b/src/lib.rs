@@ -18,7 +18,7 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::{extract::State, routing::get, Router};
-use kit::{config::Env, http_client::Timeouts, ApiError, Json};
+use kit::{config::Env, ApiError, Json};
 use serde::Deserialize;
 
 /// Settings, from the environment.
@@ -95,6 +95,13 @@ impl From<UpstreamError> for ApiError {
     }
 }
 
+/// How long B waits for A: for the connection, and for the whole answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub total: Duration,
+}
+
 /// The client of service A: one pooled connection set, bounded in time.
 #[derive(Debug, Clone)]
 pub struct UsuariosClient {
@@ -106,7 +113,18 @@ pub struct UsuariosClient {
 impl UsuariosClient {
     pub fn new(url: String, timeouts: Timeouts) -> reqwest::Result<Self> {
         Ok(Self {
-            http: kit::http_client::build("service_b", timeouts)?,
+            // reqwest's defaults wait for ever, and a B waiting for ever on a
+            // slow A hangs its own callers: both bounds are set.
+            http: reqwest::Client::builder()
+                .user_agent("service_b")
+                .connect_timeout(timeouts.connect)
+                .timeout(timeouts.total)
+                // Let go of an idle connection before A closes it.
+                .pool_idle_timeout(kit::server::POOL_IDLE)
+                // Not through a proxy Docker may pass in from the host's settings:
+                // the call stays on the compose network.
+                .no_proxy()
+                .build()?,
             url,
             total: timeouts.total,
         })

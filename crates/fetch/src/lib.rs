@@ -12,16 +12,58 @@
 //!   attempt, so `docker logs -f` tells the story, and failures are reported
 //!   and survived: the loop never stops because the server is away.
 
-use std::time::{Duration, Instant};
+use std::{
+    error::Error,
+    time::{Duration, Instant},
+};
 
 use chrono::Utc;
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
+use hyper::{body::Bytes, header, Request, StatusCode, Uri};
+use hyper_util::{
+    client::legacy::{connect::HttpConnector, Client as PooledClient},
+    rt::{TokioExecutor, TokioTimer},
+};
+
+/// hyper-util's pooled client, as the gateway uses it: a GET has no body.
+pub type Client = PooledClient<HttpConnector, Empty<Bytes>>;
+
+/// The largest body kept from an answer: enough for any page here, and a
+/// bound on what a misbehaving server can make a 16 MiB container hold.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A client that gives up on a connection not made within `connect_timeout`
+/// and, when polling, reuses one kept-alive connection.
+pub fn client(connect_timeout: Duration) -> Client {
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(connect_timeout));
+    PooledClient::builder(TokioExecutor::new())
+        // Let go of an idle connection before the server closes it.
+        .pool_idle_timeout(kit::server::POOL_IDLE)
+        .pool_timer(TokioTimer::new())
+        .build(connector)
+}
+
+/// `url` as a URI this client can fetch: `http://host[:port]/path`. These
+/// images carry no TLS, so `https://` is refused here, with the reason,
+/// rather than failing later on every attempt.
+pub fn parse_url(url: &str) -> Result<Uri, String> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http"), Some(_)) => Ok(uri),
+        (Some("https"), _) => Err(format!("{url}: only http:// URLs (no TLS here)")),
+        _ => Err(format!("{url:?}: expected http://host[:port]/path")),
+    }
+}
 
 /// What one attempt came to.
 #[derive(Debug)]
 pub enum Outcome {
     /// The server answered (any status).
     Answered {
-        status: reqwest::StatusCode,
+        status: StatusCode,
         body: String,
         elapsed: Duration,
     },
@@ -50,42 +92,58 @@ impl Outcome {
     }
 }
 
-/// One GET of `url`, classified.
-pub async fn fetch(client: &reqwest::Client, url: &str, timeout: Duration) -> Outcome {
+/// One GET of `url`, classified; `timeout` bounds the whole attempt, from
+/// the connection to the body's last byte.
+pub async fn fetch(client: &Client, url: &Uri, timeout: Duration) -> Outcome {
     let started = Instant::now();
-    let response = match client.get(url).timeout(timeout).send().await {
-        Ok(response) => response,
-        Err(e) => return classify(e, timeout),
+    let attempt = async {
+        let request = Request::get(url.clone())
+            .header(
+                header::USER_AGENT,
+                concat!("fetch/", env!("CARGO_PKG_VERSION")),
+            )
+            .body(Empty::new())?;
+        let response = client.request(request).await?;
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_BODY_BYTES);
+        let body = body.collect().await?.to_bytes();
+        Ok::<_, Box<dyn Error + Send + Sync>>((status, body))
     };
-    let status = response.status();
-    match response.text().await {
-        Ok(body) => Outcome::Answered {
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok((status, body))) => Outcome::Answered {
             status,
-            body,
+            body: String::from_utf8_lossy(&body).into_owned(),
             elapsed: started.elapsed(),
         },
-        Err(e) => classify(e, timeout),
+        Ok(Err(e)) => classify(&*e, timeout),
+        Err(_) => Outcome::TimedOut(timeout),
     }
 }
 
-fn classify(error: reqwest::Error, timeout: Duration) -> Outcome {
-    if error.is_timeout() {
-        return Outcome::TimedOut(timeout);
-    }
-    // reqwest wraps the cause; walk the chain for what a learner can act on.
-    let mut source: Option<&dyn std::error::Error> = Some(&error);
+fn classify(error: &(dyn Error + 'static), timeout: Duration) -> Outcome {
+    // The client wraps the cause; walk the chain for what a learner can act
+    // on, and keep every step's words for anything else.
+    let mut source = Some(error);
+    let mut words = Vec::new();
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return Outcome::Refused;
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return Outcome::Refused,
+                std::io::ErrorKind::TimedOut => return Outcome::TimedOut(timeout),
+                _ => {}
             }
         }
-        if cause.to_string().contains("dns error") {
+        if cause.is::<LengthLimitError>() {
+            return Outcome::Failed(format!("answer over {MAX_BODY_BYTES} bytes"));
+        }
+        let text = cause.to_string();
+        if text == "dns error" {
             return Outcome::UnknownHost;
         }
+        words.push(text);
         source = cause.source();
     }
-    Outcome::Failed(error.without_url().to_string())
+    Outcome::Failed(words.join(": "))
 }
 
 /// `fetch --ping HOST[:PORT]`: resolves HOST and, given a PORT, opens a TCP
@@ -228,12 +286,12 @@ mod tests {
     #[test]
     fn exit_codes_follow_curl() {
         let ok = Outcome::Answered {
-            status: reqwest::StatusCode::OK,
+            status: StatusCode::OK,
             body: String::new(),
             elapsed: Duration::ZERO,
         };
         let missing = Outcome::Answered {
-            status: reqwest::StatusCode::NOT_FOUND,
+            status: StatusCode::NOT_FOUND,
             body: String::new(),
             elapsed: Duration::ZERO,
         };
@@ -295,7 +353,7 @@ mod tests {
         assert!(line.starts_with("⏱️ Timeout na requisição #4 "), "{line}");
         assert!(line.contains("1500ms"), "{line}");
         let answered = Outcome::Answered {
-            status: reqwest::StatusCode::OK,
+            status: StatusCode::OK,
             body: r#"{"request_number":7,"container_name":"abc"}"#.into(),
             elapsed: Duration::from_millis(2),
         };

@@ -1,7 +1,8 @@
 use std::{process::ExitCode, time::Duration};
 
 use clap::Parser;
-use fetch::{describe, fetch, ping, Outcome};
+use fetch::{describe, fetch, ping, Client, Outcome};
+use hyper::Uri;
 
 /// GET a URL once like curl, or poll it every INTERVAL and report each answer.
 #[derive(Debug, Parser)]
@@ -44,23 +45,21 @@ async fn main() -> ExitCode {
         }
         return ExitCode::from(code);
     }
-    let timeouts = kit::http_client::Timeouts {
-        connect: args.timeout,
-        total: args.timeout,
-    };
-    let client = match kit::http_client::build("fetch", timeouts) {
-        Ok(client) => client,
+    // A malformed URL is curl's exit code 3, once, not a failure per attempt.
+    let url = match fetch::parse_url(&args.url) {
+        Ok(url) => url,
         Err(e) => {
-            eprintln!("fetch: cannot build the HTTP client: {e}");
-            return ExitCode::FAILURE;
+            eprintln!("fetch: {e}");
+            return ExitCode::from(3);
         }
     };
+    let client = fetch::client(args.timeout);
     let interval = args.interval.filter(|_| !(args.once || args.quiet));
     match interval {
-        None => once(&client, &args).await,
+        None => once(&client, &url, &args).await,
         Some(interval) => {
             tokio::select! {
-                () = poll(&client, &args, interval) => {}
+                () = poll(&client, &url, &args, interval) => {}
                 () = kit::shutdown::signal() => {}
             }
             ExitCode::SUCCESS
@@ -68,8 +67,8 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn once(client: &reqwest::Client, args: &Args) -> ExitCode {
-    let outcome = fetch(client, &args.url, args.timeout).await;
+async fn once(client: &Client, url: &Uri, args: &Args) -> ExitCode {
+    let outcome = fetch(client, url, args.timeout).await;
     if !args.quiet {
         match &outcome {
             Outcome::Answered { body, .. } => println!("{body}"),
@@ -79,7 +78,7 @@ async fn once(client: &reqwest::Client, args: &Args) -> ExitCode {
     ExitCode::from(outcome.exit_code())
 }
 
-async fn poll(client: &reqwest::Client, args: &Args, interval: Duration) {
+async fn poll(client: &Client, url: &Uri, args: &Args, interval: Duration) {
     println!(
         "Cliente HTTP: GET {} a cada {:?} (timeout {:?})",
         args.url, interval, args.timeout
@@ -90,7 +89,7 @@ async fn poll(client: &reqwest::Client, args: &Args, interval: Duration) {
     loop {
         ticker.tick().await;
         attempt += 1;
-        let outcome = fetch(client, &args.url, args.timeout).await;
+        let outcome = fetch(client, url, args.timeout).await;
         println!("{}", describe(attempt, &args.url, &outcome, interval));
         if args.count.is_some_and(|count| attempt >= count) {
             break;

@@ -7,8 +7,6 @@
 pub mod config;
 pub mod error;
 pub mod health;
-#[cfg(feature = "http-client")]
-pub mod http_client;
 pub mod request_id;
 pub mod server;
 pub mod service;
