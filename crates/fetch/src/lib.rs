@@ -1,9 +1,10 @@
-//! A tiny curl, in two modes.
+//! A tiny curl, in three modes, on hyper-util's client (the gateway's).
 //!
 //! * Once (no interval): GET the URL, print the body to stdout, exit 0 on a
-//!   2xx/3xx answer and with curl's exit codes otherwise (7 refused, 6 name
-//!   not resolved, 28 timeout, 22 HTTP error). A `FROM scratch` image has no
-//!   shell and no curl, so this is what its HEALTHCHECK runs.
+//!   2xx/3xx answer and with curl's exit codes otherwise (3 malformed URL,
+//!   7 refused, 6 name not resolved, 28 timeout, 22 HTTP error). A `FROM
+//!   scratch` image has no shell and no curl, so this is what its
+//!   HEALTHCHECK runs.
 //! * Ping (`--ping db` or `--ping db:5432`): what `ping db` tells a learner
 //!   in an image that has it (the name resolves, on this network), plus
 //!   whether the port takes a connection. Our images are `FROM scratch` and
