@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
         .connect_timeout(timeout)
         .timeout(timeout)
         .pool_idle_timeout(kit::server::POOL_IDLE)
-        // Not through a proxy Docker may pass in from the host's settings:
+        // Not through a proxy named in the environment (HTTP_PROXY):
         // the call stays on the compose network.
         .no_proxy()
         .build();

@@ -57,7 +57,7 @@ pub fn app(config: &Config) -> Result<Router, reqwest::Error> {
         .connect_timeout(config.timeout)
         .timeout(config.timeout)
         .pool_idle_timeout(kit::server::POOL_IDLE)
-        // Not through a proxy Docker may pass in from the host's settings:
+        // Not through a proxy named in the environment (HTTP_PROXY):
         // the call stays on the compose network.
         .no_proxy()
         .build()?;

@@ -121,7 +121,7 @@ impl UsuariosClient {
                 .timeout(timeouts.total)
                 // Let go of an idle connection before A closes it.
                 .pool_idle_timeout(kit::server::POOL_IDLE)
-                // Not through a proxy Docker may pass in from the host's settings:
+                // Not through a proxy named in the environment (HTTP_PROXY):
                 // the call stays on the compose network.
                 .no_proxy()
                 .build()?,
