@@ -21,10 +21,6 @@ use axum::{
 };
 use http_body_util::{LengthLimitError, Limited};
 use hyper::body::{Body as _, Incoming};
-use hyper_util::{
-    client::legacy::{connect::HttpConnector, Client as PooledClient},
-    rt::{TokioExecutor, TokioTimer},
-};
 use kit::ApiError;
 use tower_http::timeout::TimeoutBody;
 
@@ -33,26 +29,13 @@ use crate::{
     Gateway,
 };
 
-/// The client every forwarded request goes through: one pool of kept-alive
-/// connections, keyed by replica address.
-pub type Client = PooledClient<HttpConnector, Body>;
+/// The client every forwarded request goes through (kit's pooled one): one
+/// pool of kept-alive connections, keyed by replica address.
+pub type Client = kit::client::Pooled<Body>;
 
 /// The largest upstream answer the gateway relays: a larger declared length
 /// is a 502, and a body that grows past it is cut off.
 pub const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
-
-/// A client that gives up on a replica that does not accept a connection
-/// within `connect_timeout`.
-pub fn client(connect_timeout: Duration) -> Client {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(connect_timeout));
-    connector.set_nodelay(true);
-    PooledClient::builder(TokioExecutor::new())
-        // Let go of idle connections before the services close them.
-        .pool_idle_timeout(kit::server::POOL_IDLE)
-        .pool_timer(TokioTimer::new())
-        .build(connector)
-}
 
 /// Answers one request for `/users...` or `/orders...` with a replica's
 /// answer, or with a JSON error saying why there is none.

@@ -40,7 +40,7 @@ impl Gateway {
         Arc::new(Self {
             users: upstream("users_service", &config.users),
             orders: upstream("orders_service", &config.orders),
-            client: forward::client(config.connect_timeout),
+            client: kit::client::pooled(config.connect_timeout),
             config,
         })
     }

@@ -21,29 +21,14 @@ use std::{
 use chrono::Utc;
 use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
 use hyper::{body::Bytes, header, Request, StatusCode, Uri};
-use hyper_util::{
-    client::legacy::{connect::HttpConnector, Client as PooledClient},
-    rt::{TokioExecutor, TokioTimer},
-};
 
-/// hyper-util's pooled client, as the gateway uses it: a GET has no body.
-pub type Client = PooledClient<HttpConnector, Empty<Bytes>>;
+/// kit's pooled client (the gateway's): a GET has no body. Build one with
+/// `kit::client::pooled(connect_timeout)`.
+pub type Client = kit::client::Pooled<Empty<Bytes>>;
 
 /// The largest body kept from an answer: enough for any page here, and a
 /// bound on what a misbehaving server can make a 16 MiB container hold.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// A client that gives up on a connection not made within `connect_timeout`
-/// and, when polling, reuses one kept-alive connection.
-pub fn client(connect_timeout: Duration) -> Client {
-    let mut connector = HttpConnector::new();
-    connector.set_connect_timeout(Some(connect_timeout));
-    PooledClient::builder(TokioExecutor::new())
-        // Let go of an idle connection before the server closes it.
-        .pool_idle_timeout(kit::server::POOL_IDLE)
-        .pool_timer(TokioTimer::new())
-        .build(connector)
-}
 
 /// `url` as a URI this client can fetch: `http://host[:port]/path`. These
 /// images carry no TLS, so `https://` is refused here, with the reason,

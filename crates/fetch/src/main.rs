@@ -53,7 +53,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let client = fetch::client(args.timeout);
+    let client: Client = kit::client::pooled(args.timeout);
     let interval = args.interval.filter(|_| !(args.once || args.quiet));
     match interval {
         None => once(&client, &url, &args).await,

@@ -15,7 +15,7 @@ async fn serve(router: Router) -> String {
 }
 
 fn client() -> fetch::Client {
-    fetch::client(Duration::from_secs(1))
+    kit::client::pooled(Duration::from_secs(1))
 }
 
 /// `fetch` of a URL given as text, as the command line gives it.

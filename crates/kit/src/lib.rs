@@ -4,6 +4,7 @@
 //! its `Router` with [`server::app`], and hands both to [`service::run`],
 //! which sets up [`telemetry`], binds, and serves until [`shutdown::signal`].
 
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod health;
