@@ -25,17 +25,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // reqwest's defaults wait for ever; every attempt here is bounded.
-    let client = reqwest::Client::builder()
-        .user_agent("d3-client")
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .pool_idle_timeout(kit::server::POOL_IDLE)
-        // Not through a proxy named in the environment (HTTP_PROXY):
-        // the call stays on the compose network.
-        .no_proxy()
-        .build();
-    let client = match client {
+    let timeouts = http_client::Timeouts {
+        connect: timeout,
+        total: timeout,
+    };
+    let client = match http_client::build("d3-client", timeouts) {
         Ok(client) => client,
         Err(e) => {
             eprintln!("d3-client: cannot build the HTTP client: {e}");

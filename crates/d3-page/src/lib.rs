@@ -50,19 +50,12 @@ struct Upstream {
 
 /// The page, `/health`, and the proxy for everything else.
 pub fn app(config: &Config) -> Result<Router, reqwest::Error> {
-    // reqwest's defaults wait for ever: a slow API would hang the page's
-    // requests with it, so both the connection and the answer are bounded.
-    let client = reqwest::Client::builder()
-        .user_agent("d3-page")
-        .connect_timeout(config.timeout)
-        .timeout(config.timeout)
-        .pool_idle_timeout(kit::server::POOL_IDLE)
-        // Not through a proxy named in the environment (HTTP_PROXY):
-        // the call stays on the compose network.
-        .no_proxy()
-        .build()?;
+    let timeouts = http_client::Timeouts {
+        connect: config.timeout,
+        total: config.timeout,
+    };
     let upstream = Upstream {
-        client,
+        client: http_client::build("d3-page", timeouts)?,
         base: config.web_url.clone(),
     };
     let routes = Router::new()

@@ -18,6 +18,7 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::{extract::State, routing::get, Router};
+use http_client::Timeouts;
 use kit::{config::Env, ApiError, Json};
 use serde::Deserialize;
 
@@ -95,13 +96,6 @@ impl From<UpstreamError> for ApiError {
     }
 }
 
-/// How long B waits for A: for the connection, and for the whole answer.
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    pub connect: Duration,
-    pub total: Duration,
-}
-
 /// The client of service A: one pooled connection set, bounded in time.
 #[derive(Debug, Clone)]
 pub struct UsuariosClient {
@@ -113,18 +107,7 @@ pub struct UsuariosClient {
 impl UsuariosClient {
     pub fn new(url: String, timeouts: Timeouts) -> reqwest::Result<Self> {
         Ok(Self {
-            // reqwest's defaults wait for ever, and a B waiting for ever on a
-            // slow A hangs its own callers: both bounds are set.
-            http: reqwest::Client::builder()
-                .user_agent("service_b")
-                .connect_timeout(timeouts.connect)
-                .timeout(timeouts.total)
-                // Let go of an idle connection before A closes it.
-                .pool_idle_timeout(kit::server::POOL_IDLE)
-                // Not through a proxy named in the environment (HTTP_PROXY):
-                // the call stays on the compose network.
-                .no_proxy()
-                .build()?,
+            http: http_client::build("service_b", timeouts)?,
             url,
             total: timeouts.total,
         })
